@@ -1,0 +1,189 @@
+//! Builds the application from a [`Config`] and serves it. `main.rs` and the
+//! integration tests both go through here.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, MatchedPath, Request};
+use axum::http::{HeaderName, HeaderValue, Method, header};
+use axum::response::{IntoResponse, Response};
+use tokio::net::TcpListener;
+use tower_http::LatencyUnit;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::cors::{AllowOrigin, CorsLayer};
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::trace::{DefaultOnResponse, TraceLayer};
+use tracing::Level;
+
+use crate::auth::{PasswordHasher, TokenCodec};
+use crate::config::Config;
+use crate::db::Database;
+use crate::error::AppError;
+use crate::rest;
+use crate::service::Service;
+
+const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// A ready-to-serve application: the service and the HTTP router over it.
+pub struct App {
+    service: Arc<Service>,
+    router: Router,
+}
+
+impl App {
+    /// Connects to the database, applies migrations, and wires the routes.
+    pub async fn build(config: &Config) -> anyhow::Result<Self> {
+        let db = Database::new(
+            &config.database_url,
+            usize::try_from(config.db_pool_size)?,
+            config.db_timeout(),
+        )?;
+        db.migrate().await.context(
+            "could not prepare the database (is it running, and is DATABASE_URL right?)",
+        )?;
+        let tokens = TokenCodec::new(&jwt_secret(config), config.token_ttl_secs)?;
+        let passwords = PasswordHasher::new(config.bcrypt_cost, config.hash_permits()).await?;
+        let service = Arc::new(Service::new(
+            db,
+            passwords,
+            tokens,
+            config.token_rate_limit,
+            usize::try_from(config.max_value_bytes)?,
+        ));
+        let router = router(Arc::clone(&service), config)?;
+        Ok(Self { service, router })
+    }
+
+    /// The HTTP router (for embedding or in-process tests).
+    pub fn router(&self) -> Router {
+        self.router.clone()
+    }
+
+    /// Serves until `shutdown` resolves, then finishes in-flight requests.
+    pub async fn serve(
+        self,
+        listener: TcpListener,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
+        let service = Arc::clone(&self.service);
+        let housekeeping = tokio::spawn(async move {
+            let mut every_minute = tokio::time::interval(Duration::from_secs(60));
+            loop {
+                every_minute.tick().await;
+                service.prune();
+            }
+        });
+        let result = axum::serve(
+            listener,
+            self.router
+                .into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(shutdown)
+        .await;
+        housekeeping.abort();
+        result
+    }
+}
+
+/// Resolves when the process is asked to stop (Ctrl-C or SIGTERM).
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down: finishing in-flight requests");
+}
+
+/// The configured secret, or a random one with a warning when none is set.
+fn jwt_secret(config: &Config) -> Vec<u8> {
+    match &config.jwt_secret {
+        Some(secret) => secret.as_bytes().to_vec(),
+        None => {
+            tracing::warn!(
+                "JWT_SECRET is not set: using a random secret; tokens will not survive a restart"
+            );
+            rand::random::<[u8; 32]>().to_vec()
+        }
+    }
+}
+
+fn router(service: Arc<Service>, config: &Config) -> anyhow::Result<Router> {
+    // Layers added later wrap the earlier ones: the request id is set first,
+    // then the request is traced, then panics become JSON 500s.
+    let trace = TraceLayer::new_for_http()
+        .make_span_with(|request: &Request| {
+            let route = request
+                .extensions()
+                .get::<MatchedPath>()
+                .map_or("unmatched", MatchedPath::as_str);
+            let request_id = request
+                .headers()
+                .get(REQUEST_ID)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("-");
+            // The route template, not the path: keys are user data.
+            tracing::info_span!("request", method = %request.method(), route, request_id)
+        })
+        .on_request(())
+        .on_response(
+            DefaultOnResponse::new()
+                .level(Level::INFO)
+                .latency_unit(LatencyUnit::Micros),
+        );
+    Ok(rest::router()
+        .fallback(rest::not_found)
+        .method_not_allowed_fallback(rest::method_not_allowed)
+        .layer(DefaultBodyLimit::max(config.body_limit()))
+        .with_state(service)
+        .layer(CatchPanicLayer::custom(panic_response))
+        .layer(trace)
+        .layer(PropagateRequestIdLayer::new(REQUEST_ID))
+        .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+        .layer(cors(config.cors_origins.as_deref())?))
+}
+
+/// CORS for browser apps on other origins: any origin unless `CORS_ORIGINS`
+/// lists them. Tokens travel in a header, so credentials (cookies) are not allowed.
+fn cors(origins: Option<&str>) -> anyhow::Result<CorsLayer> {
+    let allow_origin = match origins {
+        None => AllowOrigin::any(),
+        Some(list) => AllowOrigin::list(
+            list.split(',')
+                .map(str::trim)
+                .filter(|origin| !origin.is_empty())
+                .map(|origin| {
+                    HeaderValue::from_str(origin)
+                        .with_context(|| format!("CORS_ORIGINS: invalid origin {origin:?}"))
+                })
+                .collect::<anyhow::Result<Vec<_>>>()?,
+        ),
+    };
+    Ok(CorsLayer::new()
+        .allow_origin(allow_origin)
+        .allow_methods([Method::GET, Method::POST, Method::PUT, Method::DELETE])
+        .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE])
+        .expose_headers([header::RETRY_AFTER, header::WWW_AUTHENTICATE, REQUEST_ID])
+        .max_age(Duration::from_secs(3600)))
+}
+
+fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> Response {
+    AppError::internal("a request handler panicked").into_response()
+}

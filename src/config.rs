@@ -1,0 +1,132 @@
+//! Command line and environment configuration.
+//!
+//! Every setting is a `clap` argument with an environment fallback, so
+//! `datakeep --help` documents the environment too; `.env.sample` lists them.
+//! A bad value stops start-up with clap's message, which names the variable.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand};
+
+/// `datakeep [COMMAND]`: serves by default.
+#[derive(Debug, Parser)]
+#[command(name = "datakeep", version, about)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    #[command(flatten)]
+    pub config: Config,
+}
+
+/// What the binary should do.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the HTTP server (the default).
+    Serve,
+    /// Apply pending database migrations and exit.
+    Migrate,
+}
+
+/// Settings of a running server.
+#[derive(Debug, Clone, Args)]
+pub struct Config {
+    /// Database to use, e.g. mysql://user:password@127.0.0.1:3306/datakeep
+    #[arg(long, env = "DATABASE_URL")]
+    pub database_url: String,
+
+    /// Address the HTTP server listens on.
+    #[arg(long, env = "LISTEN_ADDR", default_value = "127.0.0.1:3000")]
+    pub listen_addr: SocketAddr,
+
+    /// HS256 signing secret for access tokens, at least 32 bytes. When unset a
+    /// random one is generated, and tokens do not survive a restart.
+    #[arg(long, env = "JWT_SECRET", hide_env_values = true)]
+    pub jwt_secret: Option<String>,
+
+    /// Lifetime of an access token in seconds.
+    #[arg(long, env = "TOKEN_TTL_SECS", default_value_t = 3600,
+          value_parser = clap::value_parser!(u64).range(1..=31_536_000))]
+    pub token_ttl_secs: u64,
+
+    /// bcrypt cost factor for new password hashes (4..=31; each step doubles the work).
+    #[arg(long, env = "BCRYPT_COST", default_value_t = 12,
+          value_parser = clap::value_parser!(u32).range(4..=31))]
+    pub bcrypt_cost: u32,
+
+    /// How many bcrypt hashes may run at once; 0 means one per CPU core.
+    /// Bounding this keeps a login storm from starving every other request.
+    #[arg(long, env = "HASH_CONCURRENCY", default_value_t = 0)]
+    pub hash_concurrency: usize,
+
+    /// Largest entry value in bytes (UTF-8).
+    #[arg(long, env = "MAX_VALUE_BYTES", default_value_t = 1_048_576,
+          value_parser = clap::value_parser!(u64).range(1..=268_435_456))]
+    pub max_value_bytes: u64,
+
+    /// Largest request body in bytes; bigger bodies get 413 PAYLOAD_TOO_LARGE.
+    /// Defaults to 6 x MAX_VALUE_BYTES + 64 KiB, so a maximal value is accepted
+    /// however its JSON is escaped (a `\u0000` escape is six bytes for one).
+    #[arg(long, env = "MAX_BODY_BYTES")]
+    pub max_body_bytes: Option<usize>,
+
+    /// Token requests allowed per minute for one client address and username; 0 turns the limit off.
+    #[arg(long, env = "TOKEN_RATE_LIMIT", default_value_t = 20)]
+    pub token_rate_limit: u32,
+
+    /// Maximum number of pooled database connections.
+    #[arg(long, env = "DB_POOL_SIZE", default_value_t = 16,
+          value_parser = clap::value_parser!(u64).range(1..=1024))]
+    pub db_pool_size: u64,
+
+    /// Seconds to wait for a database connection before answering 503.
+    #[arg(long, env = "DB_TIMEOUT_SECS", default_value_t = 3,
+          value_parser = clap::value_parser!(u64).range(1..=300))]
+    pub db_timeout_secs: u64,
+
+    /// Comma-separated origins allowed by CORS; any origin when unset.
+    #[arg(long, env = "CORS_ORIGINS")]
+    pub cors_origins: Option<String>,
+
+    /// Log filter, e.g. `info` or `datakeep=debug,tower_http=info`.
+    #[arg(long, env = "LOG_LEVEL", default_value = "info")]
+    pub log_level: String,
+}
+
+impl Config {
+    /// Parses a config from command-line style arguments (tests and tools use this;
+    /// environment variables still fill what the arguments leave out).
+    pub fn from_args<I, T>(args: I) -> Result<Self, clap::Error>
+    where
+        I: IntoIterator<Item = T>,
+        T: Into<std::ffi::OsString> + Clone,
+    {
+        #[derive(Parser)]
+        struct Standalone {
+            #[command(flatten)]
+            config: Config,
+        }
+        Standalone::try_parse_from(args).map(|s| s.config)
+    }
+
+    /// The effective request body limit.
+    pub fn body_limit(&self) -> usize {
+        self.max_body_bytes.unwrap_or_else(|| {
+            let value = usize::try_from(self.max_value_bytes).unwrap_or(usize::MAX);
+            value.saturating_mul(6).saturating_add(64 * 1024)
+        })
+    }
+
+    /// How long a request may wait for the database before it fails fast.
+    pub fn db_timeout(&self) -> Duration {
+        Duration::from_secs(self.db_timeout_secs)
+    }
+
+    /// How many password hashes may run at once.
+    pub fn hash_permits(&self) -> usize {
+        match self.hash_concurrency {
+            0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
+            n => n,
+        }
+    }
+}

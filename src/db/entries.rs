@@ -1,0 +1,115 @@
+//! Entry rows and their queries. Every query is scoped by owner: there is no
+//! way to name another account's entry from here.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use diesel_async::RunQueryDsl;
+
+use super::DbConnection;
+use super::schema::{entries, users};
+use crate::model::{Entry, UserId};
+
+/// An entry as stored. The key is raw bytes (VARBINARY / BLOB) so that it
+/// compares byte for byte; it is always valid UTF-8 because only validated
+/// strings are written.
+#[derive(Debug, Queryable, Selectable)]
+#[diesel(table_name = entries)]
+pub struct EntryRow {
+    pub key: Vec<u8>,
+    pub value: String,
+    pub version: i64,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+impl EntryRow {
+    /// Converts to the domain type; fails only if the stored key is not UTF-8.
+    pub fn into_entry(self) -> Result<Entry, std::string::FromUtf8Error> {
+        Ok(Entry {
+            key: String::from_utf8(self.key)?,
+            value: self.value,
+            version: self.version,
+            created_at: self.created_at.and_utc(),
+            updated_at: self.updated_at.and_utc(),
+        })
+    }
+}
+
+/// A new entry, borrowed from the validated request.
+#[derive(Debug, Insertable)]
+#[diesel(table_name = entries)]
+pub struct NewEntryRow<'a> {
+    pub user_id: i64,
+    pub key: &'a [u8],
+    pub value: &'a str,
+    pub version: i64,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+/// Looks up an entry and its owner in one round trip: `None` when the
+/// account is gone, `Some(None)` when it has no such key.
+pub async fn find_with_owner(
+    conn: &mut DbConnection,
+    owner: UserId,
+    key: &[u8],
+) -> QueryResult<Option<Option<EntryRow>>> {
+    users::table
+        .left_join(entries::table.on(entries::user_id.eq(users::id).and(entries::key.eq(key))))
+        .filter(users::id.eq(owner.0))
+        .select(Option::<EntryRow>::as_select())
+        .first(conn)
+        .await
+        .optional()
+}
+
+/// Loads one entry, locking its row when `for_update` (inside a transaction).
+pub async fn find(
+    conn: &mut DbConnection,
+    owner: UserId,
+    key: &[u8],
+    for_update: bool,
+) -> QueryResult<Option<EntryRow>> {
+    let query = entries::table
+        .find((owner.0, key))
+        .select(EntryRow::as_select());
+    if for_update {
+        query.for_update().first(conn).await.optional()
+    } else {
+        query.first(conn).await.optional()
+    }
+}
+
+/// Inserts a new entry; the primary key rejects a duplicate.
+pub async fn insert(conn: &mut DbConnection, row: &NewEntryRow<'_>) -> QueryResult<()> {
+    diesel::insert_into(entries::table)
+        .values(row)
+        .execute(conn)
+        .await
+        .map(drop)
+}
+
+/// Replaces a value and bumps its version; returns how many rows changed (0 or 1).
+pub async fn update_value(
+    conn: &mut DbConnection,
+    owner: UserId,
+    key: &[u8],
+    value: &str,
+    now: NaiveDateTime,
+) -> QueryResult<usize> {
+    diesel::update(entries::table.find((owner.0, key)))
+        .set((
+            entries::value.eq(value),
+            entries::version.eq(entries::version + 1),
+            entries::updated_at.eq(now),
+        ))
+        .execute(conn)
+        .await
+}
+
+/// Deletes an entry; returns how many rows went (0 or 1).
+pub async fn delete(conn: &mut DbConnection, owner: UserId, key: &[u8]) -> QueryResult<usize> {
+    diesel::delete(entries::table.find((owner.0, key)))
+        .execute(conn)
+        .await
+}

@@ -1,0 +1,18 @@
+//! datakeep: user accounts and per-user key/value data, served over a REST
+//! compatibility layer (and GraphQL), with every rule in one service layer.
+//!
+//! `main.rs` only parses the command line; everything else lives here so
+//! that tests and tools build exactly the same application.
+
+pub mod app;
+pub mod auth;
+pub mod config;
+pub mod db;
+pub mod error;
+pub mod model;
+pub mod rest;
+pub mod service;
+pub mod telemetry;
+
+pub use app::App;
+pub use config::Config;

@@ -1,0 +1,131 @@
+//! Request extractors whose failures are contract errors in the JSON
+//! envelope (axum's own rejections answer in plain text).
+
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::{HeaderMap, header, request::Parts};
+use serde_json::{Map, Value};
+
+use crate::auth::bearer_token;
+use crate::error::{AppError, ErrorCode};
+use crate::model::UserId;
+use crate::service::Service;
+
+/// A request body that must be a JSON object sent as `application/json`.
+pub struct JsonObject(pub Map<String, Value>);
+
+impl<S: Send + Sync> FromRequest<S> for JsonObject {
+    type Rejection = AppError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, AppError> {
+        if !is_json(req.headers()) {
+            return Err(invalid_request("Content-Type must be application/json."));
+        }
+        let bytes = Bytes::from_request(req, state).await.map_err(|rejection| {
+            if rejection.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+                AppError::new(ErrorCode::PayloadTooLarge, "The request body is too large.")
+            } else {
+                invalid_request("The request body could not be read.")
+            }
+        })?;
+        match serde_json::from_slice(&bytes) {
+            Ok(Value::Object(object)) => Ok(Self(object)),
+            Ok(_) => Err(invalid_request("The request body must be a JSON object.")),
+            Err(_) => Err(invalid_request("The request body is not valid JSON.")),
+        }
+    }
+}
+
+/// `application/json` or any `application/*+json`, with or without parameters.
+fn is_json(headers: &HeaderMap) -> bool {
+    let Some(content_type) = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+    else {
+        return false;
+    };
+    let essence = content_type
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase();
+    essence == "application/json"
+        || (essence.starts_with("application/") && essence.ends_with("+json"))
+}
+
+fn invalid_request(message: &'static str) -> AppError {
+    AppError::new(ErrorCode::InvalidRequest, message)
+}
+
+/// The caller, proven by a valid bearer token.
+pub struct AuthUser(pub UserId);
+
+impl FromRequestParts<Arc<Service>> for AuthUser {
+    type Rejection = AppError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        service: &Arc<Service>,
+    ) -> Result<Self, AppError> {
+        let token = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(bearer_token);
+        service.authenticate(token).map(Self)
+    }
+}
+
+/// The `{key}` of `/api/data/{key}`, percent-decoded strictly: a malformed
+/// escape or bytes that are not UTF-8 are `INVALID_KEY`, never guessed at.
+pub struct EntryKey(pub String);
+
+impl<S: Send + Sync> FromRequestParts<S> for EntryKey {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, AppError> {
+        // The router matched `/api/data/{key}`, and a raw `/` cannot be inside
+        // a segment, so the key is the last segment of the raw path.
+        let raw = parts.uri.path().rsplit('/').next().unwrap_or_default();
+        decode_segment(raw).map(Self).ok_or_else(|| {
+            AppError::new(
+                ErrorCode::InvalidKey,
+                "The key in the path is not valid percent-encoded UTF-8.",
+            )
+        })
+    }
+}
+
+fn decode_segment(raw: &str) -> Option<String> {
+    let bytes = raw.as_bytes();
+    let well_formed = bytes.iter().enumerate().all(|(i, &b)| {
+        b != b'%'
+            || (bytes.get(i + 1).is_some_and(u8::is_ascii_hexdigit)
+                && bytes.get(i + 2).is_some_and(u8::is_ascii_hexdigit))
+    });
+    if !well_formed {
+        return None;
+    }
+    percent_encoding::percent_decode(bytes)
+        .decode_utf8()
+        .ok()
+        .map(|key| key.into_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::decode_segment;
+
+    #[test]
+    fn decodes_strictly() {
+        assert_eq!(decode_segment("a%2Fb").as_deref(), Some("a/b"));
+        assert_eq!(decode_segment("k%C3%A9y").as_deref(), Some("kéy"));
+        assert_eq!(decode_segment("a+b").as_deref(), Some("a+b"));
+        assert_eq!(decode_segment("%zz"), None);
+        assert_eq!(decode_segment("abc%2"), None);
+        assert_eq!(decode_segment("%FF"), None);
+    }
+}

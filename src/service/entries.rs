@@ -1,0 +1,99 @@
+//! Per-account entries. Another account's key is indistinguishable from a
+//! missing one: every query is scoped by the caller's id.
+
+use diesel_async::AsyncConnection;
+
+use super::{Service, now, validation};
+use crate::db::{self, DbConnection, Violation, entries::EntryRow};
+use crate::error::{AppError, AppResult, ErrorCode};
+use crate::model::{Entry, UserId};
+
+impl Service {
+    /// Reads one entry (one round trip, which also proves the account exists).
+    pub async fn get_entry(&self, user: UserId, key: &str) -> AppResult<Entry> {
+        validation::key(key)?;
+        let mut conn = self.db.conn().await?;
+        match db::entries::find_with_owner(&mut conn, user, key.as_bytes()).await? {
+            None => Err(AppError::invalid_token()),
+            Some(None) => Err(AppError::key_not_found()),
+            Some(Some(row)) => to_entry(row),
+        }
+    }
+
+    /// Creates an entry; `KEY_EXISTS` when the caller already has this key.
+    pub async fn create_entry(&self, user: UserId, key: &str, value: &str) -> AppResult<Entry> {
+        validation::key(key)?;
+        validation::value(value, self.max_value_bytes)?;
+        let created_at = now();
+        let row = db::entries::NewEntryRow {
+            user_id: user.0,
+            key: key.as_bytes(),
+            value,
+            version: 1,
+            created_at,
+            updated_at: created_at,
+        };
+        let mut conn = self.db.conn().await?;
+        db::entries::insert(&mut conn, &row)
+            .await
+            .map_err(|err| match db::violation(&err) {
+                Some(Violation::Unique { .. }) => {
+                    AppError::new(ErrorCode::KeyExists, "Data with this key already exists.")
+                }
+                Some(Violation::ForeignKey) => AppError::invalid_token(),
+                None => err.into(),
+            })?;
+        Ok(Entry {
+            key: key.to_owned(),
+            value: value.to_owned(),
+            version: 1,
+            created_at: created_at.and_utc(),
+            updated_at: created_at.and_utc(),
+        })
+    }
+
+    /// Replaces a value, bumping its version; returns the entry as updated.
+    pub async fn update_entry(&self, user: UserId, key: &str, value: &str) -> AppResult<Entry> {
+        validation::key(key)?;
+        validation::value(value, self.max_value_bytes)?;
+        let updated_at = now();
+        let mut conn = self.db.conn().await?;
+        conn.transaction(async |conn| {
+            let changed =
+                db::entries::update_value(conn, user, key.as_bytes(), value, updated_at).await?;
+            if changed == 0 {
+                return Err(missing_key_or_account(conn, user).await);
+            }
+            let row = db::entries::find(conn, user, key.as_bytes(), false).await?;
+            to_entry(row.ok_or_else(AppError::key_not_found)?)
+        })
+        .await
+    }
+
+    /// Deletes an entry and returns it as it was.
+    pub async fn delete_entry(&self, user: UserId, key: &str) -> AppResult<Entry> {
+        validation::key(key)?;
+        let mut conn = self.db.conn().await?;
+        conn.transaction(async |conn| {
+            let Some(row) = db::entries::find(conn, user, key.as_bytes(), true).await? else {
+                return Err(missing_key_or_account(conn, user).await);
+            };
+            db::entries::delete(conn, user, key.as_bytes()).await?;
+            to_entry(row)
+        })
+        .await
+    }
+}
+
+/// After a write touched no row: was the key missing, or the account gone?
+async fn missing_key_or_account(conn: &mut DbConnection, user: UserId) -> AppError {
+    match db::users::exists(conn, user).await {
+        Ok(true) => AppError::key_not_found(),
+        Ok(false) => AppError::invalid_token(),
+        Err(err) => err.into(),
+    }
+}
+
+fn to_entry(row: EntryRow) -> AppResult<Entry> {
+    row.into_entry().map_err(AppError::internal)
+}

@@ -1,0 +1,188 @@
+//! The input rules of the contract (section 2), written once for every
+//! transport. Each check returns the contract's code with a message that
+//! says which rule was broken.
+
+use email_address::{EmailAddress, Options};
+use zxcvbn::matching::patterns::MatchPattern;
+
+use crate::auth::MAX_PASSWORD_BYTES;
+use crate::error::{AppError, AppResult, ErrorCode};
+
+/// Longest entry key, in bytes.
+pub const MAX_KEY_BYTES: usize = 255;
+
+fn fail<T>(code: ErrorCode, message: &'static str) -> AppResult<T> {
+    Err(AppError::new(code, message))
+}
+
+/// 3–32 characters from `A-Z a-z 0-9 _ . -`.
+pub fn username(username: &str) -> AppResult<()> {
+    let allowed = |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-');
+    if !(3..=32).contains(&username.len()) || !username.bytes().all(allowed) {
+        return fail(
+            ErrorCode::InvalidUsername,
+            "Username must be 3-32 characters of letters, digits, '_', '.' or '-'.",
+        );
+    }
+    Ok(())
+}
+
+/// A syntactically valid address (RFC 5321/5322, no display name) of at most 254 characters.
+pub fn email(email: &str) -> AppResult<()> {
+    let strict = Options::default().without_display_text();
+    if email.chars().count() > 254 || EmailAddress::parse_with_options(email, strict).is_err() {
+        return fail(
+            ErrorCode::InvalidEmail,
+            "Email must be a valid address of at most 254 characters.",
+        );
+    }
+    Ok(())
+}
+
+/// 8–72 bytes, not the username or email, not a well-known password.
+pub fn password(password: &str, username: &str, email: &str) -> AppResult<()> {
+    if password.len() < 8 {
+        return fail(
+            ErrorCode::InvalidPassword,
+            "Password must be at least 8 bytes long.",
+        );
+    }
+    if password.len() > MAX_PASSWORD_BYTES {
+        return fail(
+            ErrorCode::InvalidPassword,
+            "Password must be at most 72 bytes long (bcrypt's limit).",
+        );
+    }
+    let lowered = password.to_lowercase();
+    if lowered == username.to_lowercase() || lowered == email.to_lowercase() {
+        return fail(
+            ErrorCode::InvalidPassword,
+            "Password must not be the same as the username or email.",
+        );
+    }
+    if is_common_password(password) {
+        return fail(
+            ErrorCode::InvalidPassword,
+            "Password is too common; choose a less guessable one.",
+        );
+    }
+    Ok(())
+}
+
+/// True when the whole password, ignoring case, is on zxcvbn's list of
+/// common passwords. zxcvbn keeps the list private, so this asks its matcher
+/// whether one plain (not reversed, not l33t) match from that list covers
+/// the password.
+fn is_common_password(password: &str) -> bool {
+    let entropy = zxcvbn::zxcvbn(password, &[]);
+    let [only] = entropy.sequence() else {
+        return false;
+    };
+    let whole = only.i == 0 && only.j + 1 == password.chars().count();
+    match &only.pattern {
+        MatchPattern::Dictionary(p) => {
+            // `Passwords` is the default dictionary type; the type itself is not exported.
+            whole && !p.reversed && !p.l33t && p.dictionary_name == Default::default()
+        }
+        _ => false,
+    }
+}
+
+/// 1–255 characters, not only whitespace.
+pub fn full_name(full_name: &str) -> AppResult<()> {
+    if full_name.trim().is_empty() || full_name.chars().count() > 255 {
+        return fail(
+            ErrorCode::InvalidRequest,
+            "full_name must be 1-255 characters and not only whitespace.",
+        );
+    }
+    Ok(())
+}
+
+/// An integer from 1 to 150; `None` stands for missing or not an integer.
+pub fn age(age: Option<i64>) -> AppResult<i16> {
+    match age {
+        Some(age @ 1..=150) => Ok(age as i16),
+        _ => fail(
+            ErrorCode::InvalidAge,
+            "Age must be an integer from 1 to 150.",
+        ),
+    }
+}
+
+/// A non-blank string of at most 64 characters; `None` stands for missing, null or not a string.
+pub fn gender(gender: Option<&str>) -> AppResult<&str> {
+    match gender {
+        Some(g) if !g.trim().is_empty() && g.chars().count() <= 64 => Ok(g),
+        _ => fail(
+            ErrorCode::GenderRequired,
+            "Gender is required: a non-empty string of at most 64 characters.",
+        ),
+    }
+}
+
+/// 1–255 bytes of UTF-8 (any characters).
+pub fn key(key: &str) -> AppResult<()> {
+    if key.is_empty() || key.len() > MAX_KEY_BYTES {
+        return fail(ErrorCode::InvalidKey, "Key must be 1-255 bytes of UTF-8.");
+    }
+    Ok(())
+}
+
+/// At most `max_bytes` bytes (empty allowed).
+pub fn value(value: &str, max_bytes: usize) -> AppResult<()> {
+    if value.len() > max_bytes {
+        return Err(AppError::new(
+            ErrorCode::InvalidValue,
+            format!("Value must be a string of at most {max_bytes} bytes."),
+        ));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn common_passwords_are_refused_whole_and_in_any_case() {
+        assert!(is_common_password("password"));
+        assert!(is_common_password("PassWord1"));
+        assert!(is_common_password("qwerty123"));
+        assert!(!is_common_password("correct horse battery staple"));
+        assert!(!is_common_password("Tr0ub4dor&3xk"));
+    }
+
+    #[test]
+    fn password_length_counts_bytes() {
+        let seventy_two = "é".repeat(36);
+        assert!(password(&seventy_two, "alice", "a@b.co").is_ok());
+        let seventy_four = "é".repeat(37);
+        assert_eq!(
+            password(&seventy_four, "alice", "a@b.co")
+                .unwrap_err()
+                .code(),
+            ErrorCode::InvalidPassword
+        );
+    }
+
+    #[test]
+    fn usernames_and_emails() {
+        assert!(username("a.b-c_9").is_ok());
+        assert!(username("ab").is_err());
+        assert!(username("kéy").is_err());
+        assert!(email("a@example.com").is_ok());
+        assert!(email("Name <a@example.com>").is_err());
+        assert!(email("not-an-email").is_err());
+    }
+
+    #[test]
+    fn ages_and_genders() {
+        assert_eq!(age(Some(150)).unwrap(), 150);
+        assert!(age(Some(0)).is_err());
+        assert!(age(None).is_err());
+        assert!(gender(Some("non-binary")).is_ok());
+        assert!(gender(Some("  ")).is_err());
+        assert!(gender(Some(&"x".repeat(65))).is_err());
+    }
+}
