@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use axum::Router;
-use axum::extract::{DefaultBodyLimit, MatchedPath, Request};
+use axum::extract::{DefaultBodyLimit, FromRef, MatchedPath, Request};
 use axum::http::{HeaderName, HeaderValue, Method, header};
 use axum::response::{IntoResponse, Response};
 use tokio::net::TcpListener;
@@ -23,10 +23,31 @@ use crate::auth::{PasswordHasher, TokenCodec};
 use crate::config::Config;
 use crate::db::Database;
 use crate::error::AppError;
+use crate::graphql::build_schema;
+use crate::graphql_http::{self, GraphqlEndpoint};
 use crate::rest;
 use crate::service::Service;
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// What every handler can extract: the service (REST) and the GraphQL endpoint.
+#[derive(Clone)]
+pub struct AppState {
+    service: Arc<Service>,
+    graphql: GraphqlEndpoint,
+}
+
+impl FromRef<AppState> for Arc<Service> {
+    fn from_ref(state: &AppState) -> Self {
+        Arc::clone(&state.service)
+    }
+}
+
+impl FromRef<AppState> for GraphqlEndpoint {
+    fn from_ref(state: &AppState) -> Self {
+        state.graphql.clone()
+    }
+}
 
 /// A ready-to-serve application: the service and the HTTP router over it.
 pub struct App {
@@ -38,7 +59,7 @@ impl App {
     /// Connects to the database, applies migrations, and wires the routes.
     pub async fn build(config: &Config) -> anyhow::Result<Self> {
         let db = Database::new(
-            &config.database_url,
+            config.database_url()?,
             usize::try_from(config.db_pool_size)?,
             config.db_timeout(),
         )?;
@@ -126,6 +147,14 @@ fn jwt_secret(config: &Config) -> Vec<u8> {
 }
 
 fn router(service: Arc<Service>, config: &Config) -> anyhow::Result<Router> {
+    let limits = config.graphql_limits();
+    let state = AppState {
+        graphql: GraphqlEndpoint {
+            schema: build_schema(Arc::clone(&service), limits),
+            max_batch: limits.max_batch,
+        },
+        service,
+    };
     // Layers added later wrap the earlier ones: the request id is set first,
     // then the request is traced, then panics become JSON 500s.
     let trace = TraceLayer::new_for_http()
@@ -149,10 +178,11 @@ fn router(service: Arc<Service>, config: &Config) -> anyhow::Result<Router> {
                 .latency_unit(LatencyUnit::Micros),
         );
     Ok(rest::router()
+        .merge(graphql_http::router())
         .fallback(rest::not_found)
         .method_not_allowed_fallback(rest::method_not_allowed)
         .layer(DefaultBodyLimit::max(config.body_limit()))
-        .with_state(service)
+        .with_state(state)
         .layer(CatchPanicLayer::custom(panic_response))
         .layer(trace)
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))

@@ -26,6 +26,8 @@ pub enum Command {
     Serve,
     /// Apply pending database migrations and exit.
     Migrate,
+    /// Print the GraphQL schema (SDL) that the server serves, as kept in schema.graphql.
+    Schema,
 }
 
 /// Settings of a running server.
@@ -33,7 +35,7 @@ pub enum Command {
 pub struct Config {
     /// Database to use, e.g. mysql://user:password@127.0.0.1:3306/datakeep
     #[arg(long, env = "DATABASE_URL")]
-    pub database_url: String,
+    pub database_url: Option<String>,
 
     /// Address the HTTP server listens on.
     #[arg(long, env = "LISTEN_ADDR", default_value = "127.0.0.1:3000")]
@@ -88,6 +90,24 @@ pub struct Config {
     #[arg(long, env = "CORS_ORIGINS")]
     pub cors_origins: Option<String>,
 
+    /// Deepest selection nesting a GraphQL document may have.
+    #[arg(long, env = "GRAPHQL_MAX_DEPTH", default_value_t = 16)]
+    pub graphql_max_depth: usize,
+
+    /// Highest cost a GraphQL document may have (1 per field; a listing costs
+    /// `first` times its selection).
+    #[arg(long, env = "GRAPHQL_MAX_COMPLEXITY", default_value_t = 1000)]
+    pub graphql_max_complexity: usize,
+
+    /// Most aliases one GraphQL document may use.
+    #[arg(long, env = "GRAPHQL_MAX_ALIASES", default_value_t = 100)]
+    pub graphql_max_aliases: usize,
+
+    /// Most operations in one batched GraphQL request.
+    #[arg(long, env = "GRAPHQL_MAX_BATCH", default_value_t = 16,
+          value_parser = clap::value_parser!(u64).range(1..=1000))]
+    pub graphql_max_batch: u64,
+
     /// Log filter, e.g. `info` or `datakeep=debug,tower_http=info`.
     #[arg(long, env = "LOG_LEVEL", default_value = "info")]
     pub log_level: String,
@@ -107,6 +127,25 @@ impl Config {
             config: Config,
         }
         Standalone::try_parse_from(args).map(|s| s.config)
+    }
+
+    /// The database URL, or an error saying how to set it.
+    pub fn database_url(&self) -> anyhow::Result<&str> {
+        self.database_url.as_deref().ok_or_else(|| {
+            anyhow::anyhow!(
+                "DATABASE_URL is not set (e.g. mysql://user:password@127.0.0.1:3306/datakeep)"
+            )
+        })
+    }
+
+    /// The GraphQL document limits.
+    pub fn graphql_limits(&self) -> crate::graphql::Limits {
+        crate::graphql::Limits {
+            max_depth: self.graphql_max_depth,
+            max_complexity: self.graphql_max_complexity,
+            max_aliases: self.graphql_max_aliases,
+            max_batch: usize::try_from(self.graphql_max_batch).unwrap_or(usize::MAX),
+        }
     }
 
     /// The effective request body limit.

@@ -9,6 +9,8 @@ pub mod auth;
 pub mod config;
 pub mod db;
 pub mod error;
+pub mod graphql;
+pub mod graphql_http;
 pub mod model;
 pub mod rest;
 pub mod service;

@@ -37,8 +37,9 @@ fn main() -> ExitCode {
 async fn run(cli: Cli) -> anyhow::Result<()> {
     let config = cli.config;
     match cli.command.unwrap_or(Command::Serve) {
+        Command::Schema => print!("{}", datakeep::graphql::sdl()),
         Command::Migrate => {
-            datakeep::db::Database::new(&config.database_url, 1, config.db_timeout())?
+            datakeep::db::Database::new(config.database_url()?, 1, config.db_timeout())?
                 .migrate()
                 .await?;
             tracing::info!("migrations applied");

@@ -113,3 +113,38 @@ pub async fn delete(conn: &mut DbConnection, owner: UserId, key: &[u8]) -> Query
         .execute(conn)
         .await
 }
+
+/// Which keys a listing covers: strictly after `after`, and within
+/// `[from, until)` (the byte range of a prefix).
+#[derive(Debug, Default)]
+pub struct KeyRange<'a> {
+    pub after: Option<&'a [u8]>,
+    pub from: Option<&'a [u8]>,
+    pub until: Option<Vec<u8>>,
+}
+
+/// One page of entries in byte order of their keys, by keyset pagination on
+/// the primary key (never OFFSET), so a deep page costs what the first does.
+pub async fn page(
+    conn: &mut DbConnection,
+    owner: UserId,
+    range: &KeyRange<'_>,
+    limit: i64,
+) -> QueryResult<Vec<EntryRow>> {
+    let mut query = entries::table
+        .filter(entries::user_id.eq(owner.0))
+        .select(EntryRow::as_select())
+        .order(entries::key.asc())
+        .limit(limit)
+        .into_boxed();
+    if let Some(after) = range.after {
+        query = query.filter(entries::key.gt(after));
+    }
+    if let Some(from) = range.from {
+        query = query.filter(entries::key.ge(from));
+    }
+    if let Some(until) = &range.until {
+        query = query.filter(entries::key.lt(until));
+    }
+    query.load(conn).await
+}

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use axum::body::Bytes;
-use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::extract::{FromRef, FromRequest, FromRequestParts, Request};
 use axum::http::{HeaderMap, header, request::Parts};
 use serde_json::{Map, Value};
 
@@ -63,13 +63,15 @@ fn invalid_request(message: &'static str) -> AppError {
 /// The caller, proven by a valid bearer token.
 pub struct AuthUser(pub UserId);
 
-impl FromRequestParts<Arc<Service>> for AuthUser {
+impl<S> FromRequestParts<S> for AuthUser
+where
+    S: Send + Sync,
+    Arc<Service>: FromRef<S>,
+{
     type Rejection = AppError;
 
-    async fn from_request_parts(
-        parts: &mut Parts,
-        service: &Arc<Service>,
-    ) -> Result<Self, AppError> {
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, AppError> {
+        let service = Arc::<Service>::from_ref(state);
         let token = parts
             .headers
             .get(header::AUTHORIZATION)

@@ -5,19 +5,18 @@ mod accounts;
 mod entries;
 mod envelope;
 mod error;
+pub use error::status_of;
 mod extract;
 mod health;
-
-use std::sync::Arc;
 
 use axum::Router;
 use axum::routing::{get, post};
 
+use crate::app::AppState;
 use crate::error::{AppError, ErrorCode};
-use crate::service::Service;
 
 /// The REST routes, the service endpoints, and JSON answers for unknown routes.
-pub fn router() -> Router<Arc<Service>> {
+pub fn router() -> Router<AppState> {
     Router::new()
         .route("/api/register", post(accounts::register))
         .route("/api/token", post(accounts::token))

@@ -97,3 +97,66 @@ async fn missing_key_or_account(conn: &mut DbConnection, user: UserId) -> AppErr
 fn to_entry(row: EntryRow) -> AppResult<Entry> {
     row.into_entry().map_err(AppError::internal)
 }
+
+/// A page of a listing, and whether more entries follow it.
+#[derive(Debug)]
+pub struct EntryPage {
+    pub entries: Vec<Entry>,
+    pub has_next: bool,
+}
+
+impl Service {
+    /// Lists the caller's entries in byte order of their keys, optionally
+    /// only those starting with `prefix` (a literal prefix: `%` and `_` mean
+    /// themselves), `first` at a time, after the key `after`.
+    pub async fn list_entries(
+        &self,
+        user: UserId,
+        prefix: Option<&str>,
+        first: Option<i64>,
+        after: Option<&str>,
+    ) -> AppResult<EntryPage> {
+        let first = validation::page_size(first)?;
+        let prefix = prefix.filter(|p| !p.is_empty()).map(str::as_bytes);
+        let range = db::entries::KeyRange {
+            after: after.map(str::as_bytes),
+            from: prefix,
+            until: prefix.and_then(prefix_upper_bound),
+        };
+        let mut conn = self.db.conn().await?;
+        // One row more than asked tells whether another page follows.
+        let mut rows = db::entries::page(&mut conn, user, &range, first as i64 + 1).await?;
+        if rows.is_empty() && !db::users::exists(&mut conn, user).await? {
+            return Err(AppError::invalid_token());
+        }
+        let has_next = rows.len() > first;
+        rows.truncate(first);
+        let entries = rows.into_iter().map(to_entry).collect::<AppResult<_>>()?;
+        Ok(EntryPage { entries, has_next })
+    }
+}
+
+/// The smallest byte string greater than every string that starts with
+/// `prefix`, or `None` when there is none (all bytes 0xFF).
+fn prefix_upper_bound(prefix: &[u8]) -> Option<Vec<u8>> {
+    let mut upper = prefix.to_vec();
+    while let Some(last) = upper.pop() {
+        if last < u8::MAX {
+            upper.push(last + 1);
+            return Some(upper);
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::prefix_upper_bound;
+
+    #[test]
+    fn prefix_upper_bound_increments_the_last_byte_that_can_grow() {
+        assert_eq!(prefix_upper_bound(b"ab"), Some(b"ac".to_vec()));
+        assert_eq!(prefix_upper_bound(&[b'a', 0xFF]), Some(b"b".to_vec()));
+        assert_eq!(prefix_upper_bound(&[0xFF, 0xFF]), None);
+    }
+}

@@ -4,6 +4,7 @@
 
 mod accounts;
 mod entries;
+pub use entries::EntryPage;
 mod rate_limit;
 pub mod validation;
 

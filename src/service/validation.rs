@@ -140,6 +140,18 @@ pub fn value(value: &str, max_bytes: usize) -> AppResult<()> {
     Ok(())
 }
 
+/// Page size of a listing: 1..=100, 20 when not given. Out of range is an
+/// error, never silently clamped.
+pub fn page_size(first: Option<i64>) -> AppResult<usize> {
+    match first.unwrap_or(20) {
+        first @ 1..=100 => Ok(first as usize),
+        _ => fail(
+            ErrorCode::InvalidRequest,
+            "first must be between 1 and 100.",
+        ),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

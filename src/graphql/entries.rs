@@ -1,0 +1,167 @@
+//! Entries: `entry`, `entries`, `storeEntry`, `updateEntry`, `deleteEntry`.
+
+use async_graphql::connection::{Connection, CursorType, Edge};
+use async_graphql::{Context, ErrorExtensions, Object, Result, ResultExt};
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use chrono::{DateTime, Utc};
+
+use super::{caller, service};
+use crate::error::{AppError, ErrorCode};
+use crate::model::Entry;
+
+struct EntryObject(Entry);
+
+/// A key/value pair owned by the caller.
+#[Object(name = "Entry")]
+impl EntryObject {
+    /// The key: 1-255 bytes of UTF-8, compared byte for byte.
+    async fn key(&self) -> &str {
+        &self.0.key
+    }
+
+    /// The value (may be empty).
+    async fn value(&self) -> &str {
+        &self.0.value
+    }
+
+    /// Starts at 1 and grows by 1 on every update.
+    async fn version(&self) -> Result<i32> {
+        i32::try_from(self.0.version)
+            .map_err(|_| AppError::internal("entry version exceeds GraphQL Int"))
+            .extend()
+    }
+
+    /// When the entry was created (RFC 3339).
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+
+    /// When the entry was last written (RFC 3339).
+    async fn updated_at(&self) -> DateTime<Utc> {
+        self.0.updated_at
+    }
+}
+
+/// An opaque cursor: the base64url of the entry's key.
+struct KeyCursor(String);
+
+impl CursorType for KeyCursor {
+    type Error = AppError;
+
+    fn decode_cursor(s: &str) -> Result<Self, AppError> {
+        URL_SAFE_NO_PAD
+            .decode(s)
+            .ok()
+            .and_then(|bytes| String::from_utf8(bytes).ok())
+            .map(Self)
+            .ok_or_else(|| AppError::new(ErrorCode::InvalidRequest, "after is not a valid cursor."))
+    }
+
+    fn encode_cursor(&self) -> String {
+        URL_SAFE_NO_PAD.encode(self.0.as_bytes())
+    }
+}
+
+/// Entry queries.
+#[derive(Default)]
+pub struct EntriesQuery;
+
+#[Object]
+impl EntriesQuery {
+    /// One of the caller's entries; null plus a KEY_NOT_FOUND error when absent.
+    async fn entry(&self, ctx: &Context<'_>, key: String) -> Option<EntryObject> {
+        let found = match caller(ctx) {
+            Ok(user) => service(ctx).get_entry(user, &key).await,
+            Err(error) => Err(error),
+        };
+        match found {
+            Ok(entry) => Some(EntryObject(entry)),
+            Err(error) => {
+                // The field is nullable: answer null for it and report the
+                // error, rather than nulling the whole response.
+                ctx.add_error(ctx.set_error_path(error.extend().into_server_error(ctx.item.pos)));
+                None
+            }
+        }
+    }
+
+    /// The caller's entries in byte order of their keys, `first` (1-100,
+    /// default 20) at a time after the cursor `after`, optionally only keys
+    /// starting with `prefix` (taken literally).
+    #[graphql(complexity = "first.unwrap_or(20).clamp(1, 100) as usize * child_complexity")]
+    async fn entries(
+        &self,
+        ctx: &Context<'_>,
+        prefix: Option<String>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> Result<Connection<KeyCursor, EntryObject>> {
+        let user = caller(ctx).extend()?;
+        let after = after
+            .as_deref()
+            .map(KeyCursor::decode_cursor)
+            .transpose()
+            .extend()?;
+        let page = service(ctx)
+            .list_entries(
+                user,
+                prefix.as_deref(),
+                first.map(i64::from),
+                after.as_ref().map(|cursor| cursor.0.as_str()),
+            )
+            .await
+            .extend()?;
+        let mut connection = Connection::new(after.is_some(), page.has_next);
+        connection.edges.extend(
+            page.entries
+                .into_iter()
+                .map(|entry| Edge::new(KeyCursor(entry.key.clone()), EntryObject(entry))),
+        );
+        Ok(connection)
+    }
+}
+
+/// Entry mutations.
+#[derive(Default)]
+pub struct EntriesMutation;
+
+#[Object]
+impl EntriesMutation {
+    /// Creates an entry; KEY_EXISTS when the caller already has the key.
+    async fn store_entry(
+        &self,
+        ctx: &Context<'_>,
+        key: String,
+        value: String,
+    ) -> Result<EntryObject> {
+        let user = caller(ctx).extend()?;
+        let entry = service(ctx)
+            .create_entry(user, &key, &value)
+            .await
+            .extend()?;
+        Ok(EntryObject(entry))
+    }
+
+    /// Replaces an entry's value and bumps its version; KEY_NOT_FOUND when absent.
+    async fn update_entry(
+        &self,
+        ctx: &Context<'_>,
+        key: String,
+        value: String,
+    ) -> Result<EntryObject> {
+        let user = caller(ctx).extend()?;
+        let entry = service(ctx)
+            .update_entry(user, &key, &value)
+            .await
+            .extend()?;
+        Ok(EntryObject(entry))
+    }
+
+    /// Deletes an entry and returns it as it was; KEY_NOT_FOUND when absent.
+    async fn delete_entry(&self, ctx: &Context<'_>, key: String) -> Result<EntryObject> {
+        let user = caller(ctx).extend()?;
+        let entry = service(ctx).delete_entry(user, &key).await.extend()?;
+        Ok(EntryObject(entry))
+    }
+}

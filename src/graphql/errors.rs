@@ -1,0 +1,116 @@
+//! How errors look in GraphQL: every error carries `extensions.code`.
+//! Service errors carry the contract's codes; the failures async-graphql
+//! raises itself (parse, validation, limits) get codes here, since it gives
+//! them none; anything left without a code is treated as a bad input.
+
+use std::sync::Arc;
+
+use async_graphql::extensions::{
+    Extension, ExtensionContext, ExtensionFactory, NextParseQuery, NextRequest, NextValidation,
+};
+use async_graphql::parser::types::ExecutableDocument;
+use async_graphql::{
+    ErrorExtensions, Response, ServerError, ServerResult, ValidationResult, Variables,
+};
+
+use crate::error::AppError;
+
+/// Codes of failures that happen before any resolver runs.
+pub mod codes {
+    /// The document is not valid GraphQL syntax.
+    pub const PARSE_FAILED: &str = "GRAPHQL_PARSE_FAILED";
+    /// The document does not fit the schema (unknown field, wrong argument type, …).
+    pub const VALIDATION_FAILED: &str = "GRAPHQL_VALIDATION_FAILED";
+    /// The document nests deeper than the depth limit.
+    pub const DEPTH_LIMIT: &str = "GRAPHQL_DEPTH_LIMIT_EXCEEDED";
+    /// The document's cost is over the complexity limit.
+    pub const COMPLEXITY_LIMIT: &str = "GRAPHQL_COMPLEXITY_LIMIT_EXCEEDED";
+    /// The document uses more aliases than allowed.
+    pub const ALIAS_LIMIT: &str = "GRAPHQL_ALIAS_LIMIT_EXCEEDED";
+    /// A batch holds more operations than allowed.
+    pub const BATCH_LIMIT: &str = "GRAPHQL_BATCH_LIMIT_EXCEEDED";
+    /// A mutation was sent with `GET`.
+    pub const MUTATION_OVER_GET: &str = "METHOD_NOT_ALLOWED";
+}
+
+impl ErrorExtensions for AppError {
+    fn extend(&self) -> async_graphql::Error {
+        async_graphql::Error::new(self.message()).extend_with(|_, extensions| {
+            extensions.set("code", self.code().as_str());
+            if let Some(wait) = self.retry_after() {
+                extensions.set("retryAfter", wait.as_secs());
+            }
+        })
+    }
+}
+
+/// Builds a coded error for failures outside the resolvers.
+pub fn coded_error(message: impl Into<String>, code: &'static str) -> ServerError {
+    let mut error = ServerError::new(message, None);
+    error
+        .extensions
+        .get_or_insert_with(Default::default)
+        .set("code", code);
+    error
+}
+
+fn set_code_if_missing(error: &mut ServerError, code: &'static str) {
+    let extensions = error.extensions.get_or_insert_with(Default::default);
+    if extensions.get("code").is_none() {
+        extensions.set("code", code);
+    }
+}
+
+/// Adds `extensions.code` to the errors async-graphql raises itself.
+pub struct ErrorCodes;
+
+impl ExtensionFactory for ErrorCodes {
+    fn create(&self) -> Arc<dyn Extension> {
+        Arc::new(ErrorCodes)
+    }
+}
+
+#[async_trait::async_trait]
+impl Extension for ErrorCodes {
+    async fn request(&self, ctx: &ExtensionContext<'_>, next: NextRequest<'_>) -> Response {
+        let mut response = next.run(ctx).await;
+        // What is still uncoded here failed while coercing arguments or
+        // variables: the caller's input, not a server fault.
+        for error in &mut response.errors {
+            set_code_if_missing(error, codes::VALIDATION_FAILED);
+        }
+        response
+    }
+
+    async fn parse_query(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        query: &str,
+        variables: &Variables,
+        next: NextParseQuery<'_>,
+    ) -> ServerResult<ExecutableDocument> {
+        next.run(ctx, query, variables).await.map_err(|mut error| {
+            set_code_if_missing(&mut error, codes::PARSE_FAILED);
+            error
+        })
+    }
+
+    async fn validation(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        next: NextValidation<'_>,
+    ) -> Result<ValidationResult, Vec<ServerError>> {
+        next.run(ctx).await.map_err(|mut errors| {
+            for error in &mut errors {
+                // async-graphql reports its limits with these fixed messages.
+                let code = match error.message.as_str() {
+                    "Query is nested too deep." => codes::DEPTH_LIMIT,
+                    "Query is too complex." => codes::COMPLEXITY_LIMIT,
+                    _ => codes::VALIDATION_FAILED,
+                };
+                set_code_if_missing(error, code);
+            }
+            errors
+        })
+    }
+}

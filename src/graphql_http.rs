@@ -1,0 +1,201 @@
+//! The axum glue for `/graphql`: reads the body and the bearer token, runs
+//! the schema, and renders the response. `POST` takes single or batched
+//! requests; `GET ?query=` runs queries only; a plain `GET` serves GraphiQL.
+
+use std::net::SocketAddr;
+
+use async_graphql::http::GraphiQLSource;
+use async_graphql::{BatchRequest, BatchResponse, Value};
+use async_graphql_axum::GraphQLResponse;
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{ConnectInfo, FromRef, RawQuery, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::get;
+use serde::Serialize;
+
+use crate::auth::bearer_token;
+use crate::error::{AppError, ErrorCode};
+use crate::graphql::{AppSchema, RequestContext, codes};
+use crate::rest::status_of;
+
+/// What the `/graphql` route needs: the schema and the batch limit.
+#[derive(Clone)]
+pub struct GraphqlEndpoint {
+    /// The executable schema.
+    pub schema: AppSchema,
+    /// Most operations accepted in one batch.
+    pub max_batch: usize,
+}
+
+/// The `/graphql` route.
+pub fn router<S>() -> Router<S>
+where
+    S: Clone + Send + Sync + 'static,
+    GraphqlEndpoint: FromRef<S>,
+{
+    Router::new().route("/graphql", get(query_or_graphiql).post(execute_post))
+}
+
+async fn execute_post(
+    State(endpoint): State<GraphqlEndpoint>,
+    ConnectInfo(client): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    let batch = match decode_body(&headers, body) {
+        Ok(batch) => batch,
+        Err(error) => return request_error(&error, error.code().as_str()),
+    };
+    let size = match &batch {
+        BatchRequest::Single(_) => 1,
+        BatchRequest::Batch(requests) => requests.len(),
+    };
+    if size == 0 || size > endpoint.max_batch {
+        let message = format!("A batch must hold 1 to {} operations.", endpoint.max_batch);
+        return request_error(
+            &AppError::new(ErrorCode::InvalidRequest, message),
+            codes::BATCH_LIMIT,
+        );
+    }
+    let context = request_context(&headers, client, false);
+    let response = endpoint.schema.execute_batch(batch.data(context)).await;
+    render(response)
+}
+
+async fn query_or_graphiql(
+    State(endpoint): State<GraphqlEndpoint>,
+    ConnectInfo(client): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    RawQuery(query): RawQuery,
+) -> Response {
+    let Some(query) = query.filter(|q| !q.is_empty()) else {
+        return Html(
+            GraphiQLSource::build()
+                .endpoint("/graphql")
+                .title("datakeep GraphiQL")
+                .finish(),
+        )
+        .into_response();
+    };
+    let request = match async_graphql::http::parse_query_string(&query) {
+        Ok(request) => request,
+        Err(err) => {
+            let error = AppError::new(
+                ErrorCode::InvalidRequest,
+                format!("Invalid GraphQL GET request: {err}"),
+            );
+            return request_error(&error, error.code().as_str());
+        }
+    };
+    let context = request_context(&headers, client, true);
+    let response = endpoint.schema.execute(request.data(context)).await;
+    render(BatchResponse::Single(response))
+}
+
+/// A JSON body holding one GraphQL request or an array of them.
+fn decode_body(
+    headers: &HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<BatchRequest, AppError> {
+    let is_json = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|essence| essence.trim().eq_ignore_ascii_case("application/json"));
+    if !is_json {
+        return Err(AppError::new(
+            ErrorCode::InvalidRequest,
+            "Content-Type must be application/json.",
+        ));
+    }
+    let body = body.map_err(|rejection| {
+        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            AppError::new(ErrorCode::PayloadTooLarge, "The request body is too large.")
+        } else {
+            AppError::new(
+                ErrorCode::InvalidRequest,
+                "The request body could not be read.",
+            )
+        }
+    })?;
+    serde_json::from_slice(&body).map_err(|err| {
+        AppError::new(
+            ErrorCode::InvalidRequest,
+            format!("The body is not a GraphQL request: {err}"),
+        )
+    })
+}
+
+fn request_context(headers: &HeaderMap, client: SocketAddr, read_only: bool) -> RequestContext {
+    RequestContext {
+        bearer_token: headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(bearer_token)
+            .map(str::to_owned),
+        client: client.ip(),
+        read_only,
+    }
+}
+
+/// GraphQL answers 200 even with errors, except: a mutation over GET is 405,
+/// and an `INVALID_TOKEN` error adds `WWW-Authenticate` as REST does.
+fn render(response: BatchResponse) -> Response {
+    let codes: Vec<Value> = match &response {
+        BatchResponse::Single(r) => error_codes(r),
+        BatchResponse::Batch(rs) => rs.iter().flat_map(error_codes).collect(),
+    };
+    let has = |code: &str| codes.iter().any(|c| *c == Value::from(code));
+    let mut http = GraphQLResponse::from(response).into_response();
+    if has(codes::MUTATION_OVER_GET) {
+        *http.status_mut() = StatusCode::METHOD_NOT_ALLOWED;
+        http.headers_mut()
+            .insert(header::ALLOW, HeaderValue::from_static("POST"));
+    }
+    if has(ErrorCode::InvalidToken.as_str()) {
+        http.headers_mut().insert(
+            header::WWW_AUTHENTICATE,
+            HeaderValue::from_static("Bearer realm=\"datakeep\", error=\"invalid_token\""),
+        );
+    }
+    http
+}
+
+fn error_codes(response: &async_graphql::Response) -> Vec<Value> {
+    response
+        .errors
+        .iter()
+        .filter_map(|e| e.extensions.as_ref()?.get("code").cloned())
+        .collect()
+}
+
+#[derive(Serialize)]
+struct ErrorsBody<'a> {
+    errors: [ErrorEntry<'a>; 1],
+}
+
+#[derive(Serialize)]
+struct ErrorEntry<'a> {
+    message: &'a str,
+    extensions: CodeOnly<'a>,
+}
+
+#[derive(Serialize)]
+struct CodeOnly<'a> {
+    code: &'a str,
+}
+
+/// A request that never reached the schema, in GraphQL's error shape with
+/// the contract's HTTP status (400 for a bad body, 413 for a large one).
+fn request_error(error: &AppError, code: &str) -> Response {
+    let body = ErrorsBody {
+        errors: [ErrorEntry {
+            message: error.message(),
+            extensions: CodeOnly { code },
+        }],
+    };
+    (status_of(error.code()), axum::Json(body)).into_response()
+}
