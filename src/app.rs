@@ -58,12 +58,9 @@ pub struct App {
 impl App {
     /// Connects to the database, applies migrations, and wires the routes.
     pub async fn build(config: &Config) -> anyhow::Result<Self> {
-        let db = Database::new(
-            config.database_url()?,
-            usize::try_from(config.db_pool_size)?,
-            config.db_timeout(),
-        )?;
-        db.migrate().await.context(
+        let url = config.database_url()?;
+        let db = Database::new(url, usize::try_from(config.db_pool_size)?, config.db_timeout())?;
+        db.prepare(url).await.context(
             "could not prepare the database (is it running, and is DATABASE_URL right?)",
         )?;
         let tokens = TokenCodec::new(&jwt_secret(config), config.token_ttl_secs)?;

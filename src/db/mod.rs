@@ -65,6 +65,19 @@ impl Database {
         self.pool.get().await
     }
 
+    /// Creates the database named in the URL when the server does not have
+    /// it yet (so a first run needs no manual `CREATE DATABASE`), then
+    /// applies pending migrations.
+    pub async fn prepare(&self, url: &str) -> anyhow::Result<()> {
+        if let Err(err) = self.conn().await {
+            if !err.to_string().contains("Unknown database") {
+                return Err(err.into());
+            }
+            create_database(url).await?;
+        }
+        self.migrate().await
+    }
+
     /// Applies pending migrations. Needs tokio's multi-thread runtime, since
     /// diesel's migration harness is synchronous and runs in `block_in_place`.
     pub async fn migrate(&self) -> anyhow::Result<()> {
@@ -86,6 +99,29 @@ impl Database {
             Err(_) => false,
         }
     }
+}
+
+/// Connects to the server without selecting a database and creates the one
+/// the URL names.
+async fn create_database(url: &str) -> anyhow::Result<()> {
+    let (path_end, query) = url.find('?').map_or((url.len(), ""), |i| (i, &url[i..]));
+    let slash = url[..path_end]
+        .rfind('/')
+        .filter(|&i| i > "mysql://".len())
+        .ok_or_else(|| anyhow::anyhow!("DATABASE_URL names no database"))?;
+    let name = &url[slash + 1..path_end];
+    if name.is_empty() || !name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
+        anyhow::bail!("database {name:?} does not exist; create it (names of A-Z, a-z, 0-9, _ are created automatically)");
+    }
+    let server_url = format!("{}{query}", &url[..slash]);
+    let mut conn = <DbConnection as diesel_async::AsyncConnection>::establish(&server_url).await?;
+    diesel::sql_query(format!(
+        "CREATE DATABASE IF NOT EXISTS `{name}` CHARACTER SET utf8mb4 COLLATE utf8mb4_bin"
+    ))
+    .execute(&mut conn)
+    .await?;
+    tracing::info!(database = name, "created the database");
+    Ok(())
 }
 
 /// The constraint a failed write ran into, so the service can answer with the
