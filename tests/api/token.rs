@@ -1,0 +1,389 @@
+//! `POST /api/token` and bearer tokens: issuing, the credential errors, the
+//! rate limit, and every way a token can be refused.
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use reqwest::StatusCode;
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+use crate::harness::{
+    Account, JWT_SECRET, Reply, TestApp, User, assert_error, assert_success, data_path, send,
+};
+
+/// The claims the contract says a token carries.
+#[derive(Debug, Serialize, Deserialize)]
+struct Claims {
+    sub: String,
+    iat: u64,
+    exp: u64,
+}
+
+fn unix_now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .expect("the clock is after 1970")
+        .as_secs()
+}
+
+/// A token for `user_id` signed with `secret` and `algorithm`, valid for an hour.
+fn sign(algorithm: Algorithm, secret: &str, user_id: &str) -> String {
+    let now = unix_now();
+    sign_claims(
+        algorithm,
+        secret,
+        &Claims {
+            sub: user_id.to_owned(),
+            iat: now,
+            exp: now + 3600,
+        },
+    )
+}
+
+fn sign_claims(algorithm: Algorithm, secret: &str, claims: &Claims) -> String {
+    jsonwebtoken::encode(
+        &Header::new(algorithm),
+        claims,
+        &EncodingKey::from_secret(secret.as_bytes()),
+    )
+    .expect("signing a test token")
+}
+
+async fn request_token(app: &TestApp, body: &Value) -> Reply {
+    send(app.post_json("/api/token", body)).await
+}
+
+/// Reads a key with `authorization` as the raw header value (or none).
+async fn read_with(app: &TestApp, authorization: Option<&str>) -> Reply {
+    let mut request = app.get(&data_path("anything"));
+    if let Some(value) = authorization {
+        request = request.header("authorization", value);
+    }
+    send(request).await
+}
+
+/// A 401 INVALID_TOKEN that tells the client to use a bearer token.
+#[track_caller]
+fn assert_invalid_token(reply: &Reply) {
+    assert_error(reply, StatusCode::UNAUTHORIZED, "INVALID_TOKEN");
+    let challenge = reply.header("www-authenticate").unwrap_or_default();
+    assert!(
+        challenge.to_ascii_lowercase().starts_with("bearer"),
+        "WWW-Authenticate must start with Bearer: {reply:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn token_is_issued_in_the_documented_envelope() {
+    let app = TestApp::new().await;
+    let account = app.register_account().await;
+
+    let reply = request_token(
+        &app,
+        &json!({ "username": account.username, "password": account.password }),
+    )
+    .await;
+
+    assert_success(
+        &reply,
+        StatusCode::OK,
+        "Access token generated successfully.",
+    );
+    let data = &reply.body["data"];
+    assert_eq!(data["expires_in"], 3600);
+    let token = data["access_token"]
+        .as_str()
+        .expect("access_token is a string");
+    assert_eq!(
+        token.split('.').count(),
+        3,
+        "a JWT has three parts: {token}"
+    );
+
+    // An HS256 JWT whose sub is the account id, living expires_in seconds.
+    let decoded = jsonwebtoken::decode::<Claims>(
+        token,
+        &DecodingKey::from_secret(JWT_SECRET.as_bytes()),
+        &Validation::new(Algorithm::HS256),
+    )
+    .expect("the token is an HS256 JWT signed with the server's secret");
+    assert_eq!(decoded.claims.sub, account.user_id);
+    assert_eq!(decoded.claims.exp - decoded.claims.iat, 3600);
+    assert!(decoded.claims.iat.abs_diff(unix_now()) < 60, "iat is now");
+    assert!(!reply.text.contains(&account.password), "password echoed");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_issued_token_opens_the_data_routes() {
+    let app = TestApp::new().await;
+    let user = app.signed_in().await;
+    app.store(&user, "k", "v").await;
+    assert_eq!(app.value_of(&user, "k").await, "v");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn login_accepts_the_username_in_another_case() {
+    let app = TestApp::new().await;
+    let account = app.register_account().await;
+    for username in [
+        account.username.to_uppercase(),
+        account.username.to_lowercase(),
+    ] {
+        let reply = request_token(
+            &app,
+            &json!({ "username": username, "password": account.password }),
+        )
+        .await;
+        assert_eq!(reply.status, StatusCode::OK, "{username}: {reply:?}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn missing_username_or_password_is_missing_fields() {
+    let app = TestApp::new().await;
+    let account = app.register_account().await;
+    let bodies = [
+        json!({}),
+        json!({ "username": account.username }),
+        json!({ "password": account.password }),
+        json!({ "username": null, "password": account.password }),
+        json!({ "username": account.username, "password": null }),
+    ];
+    for body in &bodies {
+        let reply = request_token(&app, body).await;
+        assert_error(&reply, StatusCode::BAD_REQUEST, "MISSING_FIELDS");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unknown_user_and_wrong_password_get_the_same_answer() {
+    let app = TestApp::new().await;
+    let account = app.register_account().await;
+
+    let wrong_password = request_token(
+        &app,
+        &json!({ "username": account.username, "password": "Not-The-Password-9" }),
+    )
+    .await;
+    let unknown_user = request_token(
+        &app,
+        &json!({ "username": "nobody_by_this_name", "password": account.password }),
+    )
+    .await;
+
+    assert_error(
+        &wrong_password,
+        StatusCode::UNAUTHORIZED,
+        "INVALID_CREDENTIALS",
+    );
+    assert_error(
+        &unknown_user,
+        StatusCode::UNAUTHORIZED,
+        "INVALID_CREDENTIALS",
+    );
+    // Nothing may tell an attacker which usernames exist.
+    assert_eq!(wrong_password.text, unknown_user.text);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_password_differing_only_after_72_bytes_does_not_log_in() {
+    // bcrypt reads 72 bytes; a longer guess sharing them must still fail.
+    let app = TestApp::new().await;
+    let account = app.register_account().await;
+    let mut guess = account.password.clone();
+    guess.push_str(&"x".repeat(80));
+    let reply = request_token(
+        &app,
+        &json!({ "username": account.username, "password": guess }),
+    )
+    .await;
+    assert_error(&reply, StatusCode::UNAUTHORIZED, "INVALID_CREDENTIALS");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn too_many_attempts_are_rate_limited_with_retry_after() {
+    let app = TestApp::builder()
+        .option("--token-rate-limit", "3")
+        .build()
+        .await;
+    let account = app.register_account().await;
+    let wrong = json!({ "username": account.username, "password": "Not-The-Password-9" });
+
+    for _ in 0..3 {
+        let reply = request_token(&app, &wrong).await;
+        assert_error(&reply, StatusCode::UNAUTHORIZED, "INVALID_CREDENTIALS");
+    }
+    let limited = request_token(&app, &wrong).await;
+    assert_error(&limited, StatusCode::TOO_MANY_REQUESTS, "RATE_LIMITED");
+    let retry_after: u64 = limited
+        .header("retry-after")
+        .and_then(|value| value.parse().ok())
+        .unwrap_or_else(|| panic!("Retry-After must be whole seconds: {limited:?}"));
+    assert!(retry_after >= 1, "{limited:?}");
+
+    // Once limited, even the right password waits: otherwise guessing goes on.
+    let right = request_token(
+        &app,
+        &json!({ "username": account.username, "password": account.password }),
+    )
+    .await;
+    assert_error(&right, StatusCode::TOO_MANY_REQUESTS, "RATE_LIMITED");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_missing_or_malformed_authorization_header_is_invalid_token() {
+    let app = TestApp::new().await;
+    for authorization in [
+        None,
+        Some(""),
+        Some("Bearer"),
+        Some("Bearer "),
+        Some("Bearer not-a-token"),
+        Some("Bearer a.b.c"),
+        Some("Basic dXNlcjpwYXNz"),
+    ] {
+        let reply = read_with(&app, authorization).await;
+        assert_invalid_token(&reply);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_token_signed_with_another_secret_is_refused() {
+    let app = TestApp::new().await;
+    let user = app.signed_in().await;
+    let forged = sign(
+        Algorithm::HS256,
+        "some-other-secret-of-at-least-32-bytes!!",
+        &user.account.user_id,
+    );
+    assert_invalid_token(&read_with(&app, Some(&format!("Bearer {forged}"))).await);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tampered_token_is_refused() {
+    let app = TestApp::new().await;
+    let victim = app.signed_in().await;
+    let attacker = app.signed_in().await;
+    // Swap in the victim's claims but keep the attacker's signature.
+    let victim_parts: Vec<&str> = victim.token.split('.').collect();
+    let attacker_parts: Vec<&str> = attacker.token.split('.').collect();
+    let tampered = format!(
+        "{}.{}.{}",
+        attacker_parts[0], victim_parts[1], attacker_parts[2]
+    );
+    assert_invalid_token(&read_with(&app, Some(&format!("Bearer {tampered}"))).await);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unsigned_alg_none_token_is_refused() {
+    let app = TestApp::new().await;
+    let user = app.signed_in().await;
+    // base64url of {"alg":"none","typ":"JWT"}; the claims are the real ones.
+    const NONE_HEADER: &str = "eyJhbGciOiJub25lIiwidHlwIjoiSldUIn0";
+    let parts: Vec<&str> = user.token.split('.').collect();
+    for token in [
+        format!("{NONE_HEADER}.{}.", parts[1]),
+        format!("{NONE_HEADER}.{}.{}", parts[1], parts[2]),
+    ] {
+        assert_invalid_token(&read_with(&app, Some(&format!("Bearer {token}"))).await);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn other_algorithms_are_refused_even_with_the_right_secret() {
+    let app = TestApp::new().await;
+    let user = app.signed_in().await;
+    // The right secret and claims prove the refusal is about the algorithm.
+    let control = sign(Algorithm::HS256, JWT_SECRET, &user.account.user_id);
+    let reply = read_with(&app, Some(&format!("Bearer {control}"))).await;
+    assert_error(&reply, StatusCode::NOT_FOUND, "KEY_NOT_FOUND");
+
+    for algorithm in [Algorithm::HS384, Algorithm::HS512] {
+        let token = sign(algorithm, JWT_SECRET, &user.account.user_id);
+        assert_invalid_token(&read_with(&app, Some(&format!("Bearer {token}"))).await);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_expired_token_is_refused() {
+    let app = TestApp::new().await;
+    let user = app.signed_in().await;
+    let now = unix_now();
+    // Expired a few seconds ago: no leeway may keep it alive.
+    let expired = sign_claims(
+        Algorithm::HS256,
+        JWT_SECRET,
+        &Claims {
+            sub: user.account.user_id.clone(),
+            iat: now - 3600,
+            exp: now - 5,
+        },
+    );
+    assert_invalid_token(&read_with(&app, Some(&format!("Bearer {expired}"))).await);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tokens_expire_after_the_configured_lifetime() {
+    let app = TestApp::builder()
+        .option("--token-ttl-secs", "1")
+        .build()
+        .await;
+    let account = app.register_account().await;
+    let reply = request_token(
+        &app,
+        &json!({ "username": account.username, "password": account.password }),
+    )
+    .await;
+    assert_eq!(reply.body["data"]["expires_in"], 1, "{reply:?}");
+    let token = reply.body["data"]["access_token"]
+        .as_str()
+        .expect("access_token")
+        .to_owned();
+
+    // `exp` has whole-second precision: two seconds is past it whatever
+    // fraction of a second the token was issued in.
+    tokio::time::sleep(Duration::from_millis(2100)).await;
+    assert_invalid_token(&read_with(&app, Some(&format!("Bearer {token}"))).await);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_token_whose_account_is_gone_is_refused_on_every_route() {
+    let app = TestApp::new().await;
+    let user = app.signed_in().await;
+    app.store(&user, "kept", "value").await;
+    app.delete_user_row(&user.account.user_id).await;
+
+    assert_invalid_token(&app.read(&user, "kept").await);
+    assert_invalid_token(&app.read(&user, "never-stored").await);
+    assert_invalid_token(&app.update(&user, "kept", "new").await);
+    assert_invalid_token(&app.remove(&user, "kept").await);
+    let create = send(
+        app.post_json("/api/data", &json!({ "key": "fresh", "value": "v" }))
+            .bearer_auth(&user.token),
+    )
+    .await;
+    assert_invalid_token(&create);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_valid_token_for_an_id_that_never_existed_is_refused() {
+    let app = TestApp::new().await;
+    let user: User = app.signed_in().await;
+    let ghost = (user.account.user_id.parse::<i64>().expect("numeric id") + 1000).to_string();
+    let token = sign(Algorithm::HS256, JWT_SECRET, &ghost);
+    let ghost_user = User {
+        account: Account {
+            user_id: ghost,
+            ..user.account.clone()
+        },
+        token,
+    };
+    assert_invalid_token(&app.read(&ghost_user, "k").await);
+    let create = send(
+        app.post_json("/api/data", &json!({ "key": "k", "value": "v" }))
+            .bearer_auth(&ghost_user.token),
+    )
+    .await;
+    assert_invalid_token(&create);
+}
