@@ -7,6 +7,7 @@
 //! Every test uses tokio's multi-thread runtime because the server applies
 //! migrations at start-up inside `block_in_place`.
 
+mod data;
 mod harness;
 mod register;
 mod token;
