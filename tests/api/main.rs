@@ -9,5 +9,6 @@
 
 mod data;
 mod harness;
+mod ops;
 mod register;
 mod token;

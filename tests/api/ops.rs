@@ -1,0 +1,310 @@
+//! What operators and browsers rely on: health and readiness, CORS, JSON
+//! answers for unknown routes and methods, request ids, and behaviour while
+//! the database is unreachable.
+
+use std::time::{Duration, Instant};
+
+use reqwest::{Method, StatusCode};
+use serde_json::json;
+
+use crate::harness::{
+    Reply, TestApp, assert_error, assert_error_envelope, assert_success, data_path, send,
+};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn health_and_readiness_answer_200_with_the_database_up() {
+    let app = TestApp::new().await;
+    let health = send(app.get("/healthz")).await;
+    assert_eq!(health.status, StatusCode::OK, "{health:?}");
+    let ready = send(app.get("/readyz")).await;
+    assert_eq!(ready.status, StatusCode::OK, "{ready:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unknown_routes_answer_404_in_the_json_envelope() {
+    let app = TestApp::new().await;
+    for path in ["/", "/api", "/api/nope", "/api/data/a/b", "/api/register/x"] {
+        let reply = send(app.get(path)).await;
+        assert_eq!(reply.status, StatusCode::NOT_FOUND, "GET {path}: {reply:?}");
+        assert_error_envelope(&reply);
+        assert_ne!(
+            reply.body["code"], "KEY_NOT_FOUND",
+            "an unknown route is not a missing key: {reply:?}"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn wrong_methods_answer_405_in_the_json_envelope() {
+    let app = TestApp::new().await;
+    let attempts = [
+        (Method::GET, "/api/register".to_owned()),
+        (Method::GET, "/api/token".to_owned()),
+        (Method::DELETE, "/api/token".to_owned()),
+        (Method::GET, "/api/data".to_owned()),
+        (Method::PUT, "/api/data".to_owned()),
+        (Method::POST, data_path("k")),
+        (Method::PATCH, data_path("k")),
+        (Method::POST, "/healthz".to_owned()),
+    ];
+    for (method, path) in attempts {
+        let reply = send(app.request(method.clone(), &path)).await;
+        assert_eq!(
+            reply.status,
+            StatusCode::METHOD_NOT_ALLOWED,
+            "{method} {path}: {reply:?}"
+        );
+        assert_error_envelope(&reply);
+        // RFC 9110: a 405 lists the methods the route does serve.
+        assert!(
+            reply.header("allow").is_some(),
+            "no Allow header: {reply:?}"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_response_carries_a_request_id() {
+    let app = TestApp::new().await;
+    let user = app.signed_in().await;
+    app.store(&user, "k", "v").await;
+    let replies = [
+        send(app.get("/healthz")).await,
+        send(app.get("/api/nope")).await,
+        app.read(&user, "k").await,
+        app.read(&user, "missing").await,
+        send(app.post_json("/api/token", &json!({}))).await,
+    ];
+    let mut ids: Vec<&str> = replies
+        .iter()
+        .map(|reply| {
+            reply
+                .header("x-request-id")
+                .filter(|id| !id.is_empty())
+                .unwrap_or_else(|| panic!("no x-request-id: {reply:?}"))
+        })
+        .collect();
+    ids.sort_unstable();
+    ids.dedup();
+    assert_eq!(ids.len(), replies.len(), "request ids must differ");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_request_id_sent_by_the_client_is_echoed() {
+    // Lets a client or proxy correlate its own logs with the server's.
+    let app = TestApp::new().await;
+    let reply = send(
+        app.get("/healthz")
+            .header("x-request-id", "client-chosen-42"),
+    )
+    .await;
+    assert_eq!(reply.header("x-request-id"), Some("client-chosen-42"));
+}
+
+/// A browser's preflight for a JSON POST with a bearer token.
+async fn preflight(app: &TestApp, origin: &str) -> Reply {
+    send(
+        app.request(Method::OPTIONS, "/api/data")
+            .header("origin", origin)
+            .header("access-control-request-method", "POST")
+            .header(
+                "access-control-request-headers",
+                "authorization,content-type",
+            ),
+    )
+    .await
+}
+
+/// True when a comma-separated header lists `item` (case-insensitively), or is `*`.
+fn lists(reply: &Reply, header: &str, item: &str) -> bool {
+    reply.header(header).is_some_and(|value| {
+        value
+            .split(',')
+            .map(str::trim)
+            .any(|listed| listed == "*" || listed.eq_ignore_ascii_case(item))
+    })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cors_preflight_is_answered_with_the_allow_headers() {
+    let app = TestApp::new().await;
+    let reply = preflight(&app, "https://app.example").await;
+
+    assert!(reply.status.is_success(), "preflight status: {reply:?}");
+    let allowed_origin = reply.header("access-control-allow-origin");
+    assert!(
+        matches!(allowed_origin, Some("*" | "https://app.example")),
+        "{reply:?}"
+    );
+    assert!(
+        lists(&reply, "access-control-allow-methods", "POST"),
+        "{reply:?}"
+    );
+    for header in ["authorization", "content-type"] {
+        assert!(
+            lists(&reply, "access-control-allow-headers", header),
+            "{header} not allowed: {reply:?}"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cors_allows_only_the_configured_origins() {
+    let app = TestApp::builder()
+        .option("--cors-origins", "https://a.example")
+        .build()
+        .await;
+
+    let allowed = preflight(&app, "https://a.example").await;
+    assert!(allowed.status.is_success(), "{allowed:?}");
+    assert_eq!(
+        allowed.header("access-control-allow-origin"),
+        Some("https://a.example")
+    );
+
+    let other = preflight(&app, "https://b.example").await;
+    assert_eq!(
+        other.header("access-control-allow-origin"),
+        None,
+        "{other:?}"
+    );
+
+    // Plain requests are no different.
+    let simple = send(app.get("/healthz").header("origin", "https://b.example")).await;
+    assert_eq!(simple.header("access-control-allow-origin"), None);
+    let simple = send(app.get("/healthz").header("origin", "https://a.example")).await;
+    assert_eq!(
+        simple.header("access-control-allow-origin"),
+        Some("https://a.example")
+    );
+}
+
+/// The contract's fail-fast bound for a 503, with `--db-timeout-secs 2`.
+const FAIL_FAST: Duration = Duration::from_secs(5);
+
+/// Sends a request and asserts it failed fast with 503 SERVICE_UNAVAILABLE.
+async fn assert_unavailable(what: &str, request: reqwest::RequestBuilder) {
+    let started = Instant::now();
+    let reply = send(request).await;
+    let took = started.elapsed();
+    assert_error(
+        &reply,
+        StatusCode::SERVICE_UNAVAILABLE,
+        "SERVICE_UNAVAILABLE",
+    );
+    assert!(took < FAIL_FAST, "{what} took {took:?} to answer 503");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_database_outage_is_503_and_the_server_recovers_by_itself() {
+    let app = TestApp::builder()
+        .option("--db-timeout-secs", "2")
+        .with_db_proxy()
+        .build()
+        .await;
+    let user = app.signed_in().await;
+    let account = user.account.clone();
+    app.store(&user, "before", "stored before the outage").await;
+
+    app.db_proxy().stop().await;
+
+    assert_unavailable(
+        "GET",
+        app.get(&data_path("before")).bearer_auth(&user.token),
+    )
+    .await;
+    assert_unavailable(
+        "POST",
+        app.post_json("/api/data", &json!({ "key": "during", "value": "v" }))
+            .bearer_auth(&user.token),
+    )
+    .await;
+    assert_unavailable(
+        "PUT",
+        app.put_json(&data_path("before"), &json!({ "value": "changed" }))
+            .bearer_auth(&user.token),
+    )
+    .await;
+    assert_unavailable(
+        "DELETE",
+        app.delete(&data_path("before")).bearer_auth(&user.token),
+    )
+    .await;
+    // Not INVALID_CREDENTIALS: the server cannot know the password is wrong.
+    assert_unavailable(
+        "token",
+        app.post_json(
+            "/api/token",
+            &json!({ "username": account.username, "password": account.password }),
+        ),
+    )
+    .await;
+    assert_unavailable(
+        "register",
+        app.post_json(
+            "/api/register",
+            &crate::harness::registration(
+                "during_outage",
+                "during@example.com",
+                crate::harness::PASSWORD,
+            ),
+        ),
+    )
+    .await;
+    assert_unavailable("readyz", app.get("/readyz")).await;
+    // Liveness is about the process, which is fine.
+    let health = send(app.get("/healthz")).await;
+    assert_eq!(health.status, StatusCode::OK, "{health:?}");
+
+    app.db_proxy().start().await;
+
+    // The pool heals without a restart; give it a few seconds.
+    let recovered = poll_until_ok(&app, &user).await;
+    assert_eq!(recovered, "stored before the outage");
+    let ready = send(app.get("/readyz")).await;
+    assert_eq!(ready.status, StatusCode::OK, "{ready:?}");
+    // Nothing was half-written while the database was away.
+    assert_error(
+        &app.read(&user, "during").await,
+        StatusCode::NOT_FOUND,
+        "KEY_NOT_FOUND",
+    );
+    assert_eq!(
+        app.entry_version(&user.account.user_id, "before").await,
+        Some(1)
+    );
+    app.store(&user, "after", "stored after the outage").await;
+    let registered = send(app.post_json(
+        "/api/register",
+        &crate::harness::registration(
+            "during_outage",
+            "during@example.com",
+            crate::harness::PASSWORD,
+        ),
+    ))
+    .await;
+    assert_success(
+        &registered,
+        StatusCode::CREATED,
+        "User successfully registered!",
+    );
+}
+
+/// Reads `before` until it answers 200 (for up to 10 s); returns the value.
+async fn poll_until_ok(app: &TestApp, user: &crate::harness::User) -> String {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let reply = app.read(user, "before").await;
+        if reply.status == StatusCode::OK {
+            return reply.body["data"]["value"]
+                .as_str()
+                .expect("value")
+                .to_owned();
+        }
+        assert!(
+            Instant::now() < deadline,
+            "still failing 10 s after the database came back: {reply:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
