@@ -391,24 +391,33 @@ impl Drop for TestApp {
 pub struct Account {
     /// The id the server gave it, as the string `/api/register` returns.
     pub user_id: String,
+    /// The username as registered (mixed case is possible).
     pub username: String,
+    /// The email as registered.
     pub email: String,
+    /// The plain password, for token requests.
     pub password: String,
 }
 
 /// An account together with a valid access token.
 #[derive(Clone, Debug)]
 pub struct User {
+    /// Who the token belongs to.
     pub account: Account,
+    /// A bearer token issued by `POST /api/token`.
     pub token: String,
 }
 
 /// What came back from one request: status, headers, and the body both as
 /// text and as JSON (`Value::Null` when it was not JSON).
 pub struct Reply {
+    /// The HTTP status.
     pub status: StatusCode,
+    /// The response headers.
     pub headers: HeaderMap,
+    /// The body exactly as received.
     pub text: String,
+    /// The body parsed as JSON, or `Value::Null`.
     pub body: Value,
 }
 
