@@ -59,7 +59,11 @@ impl App {
     /// Connects to the database, applies migrations, and wires the routes.
     pub async fn build(config: &Config) -> anyhow::Result<Self> {
         let url = config.database_url()?;
-        let db = Database::new(url, usize::try_from(config.db_pool_size)?, config.db_timeout())?;
+        let db = Database::new(
+            url,
+            usize::try_from(config.db_pool_size)?,
+            config.db_timeout(),
+        )?;
         db.prepare(url).await.context(
             "could not prepare the database (is it running, and is DATABASE_URL right?)",
         )?;

@@ -36,9 +36,19 @@ impl PasswordHasher {
     }
 
     /// Hashes a password that validation has already limited to 72 bytes.
+    ///
+    /// bcrypt reads at most 72 bytes of `password + NUL`. The crate's
+    /// `non_truncating_*` functions count that NUL and so refuse a 72-byte
+    /// password the contract allows; with the length checked first, the
+    /// plain functions drop only the NUL, never a byte of the password.
     pub async fn hash(&self, password: String) -> AppResult<String> {
+        if password.len() > MAX_PASSWORD_BYTES {
+            return Err(AppError::internal(
+                "hash called with a password over 72 bytes",
+            ));
+        }
         let cost = self.cost;
-        self.run(move || bcrypt::non_truncating_hash(password, cost))
+        self.run(move || bcrypt::hash(password, cost))
             .await?
             .map_err(AppError::internal)
     }
@@ -58,7 +68,7 @@ impl PasswordHasher {
                 } else {
                     password.as_bytes()
                 };
-                let ok = bcrypt::non_truncating_verify(candidate, &hash).unwrap_or(false);
+                let ok = bcrypt::verify(candidate, &hash).unwrap_or(false);
                 ok && password.len() <= MAX_PASSWORD_BYTES
             })
             .await?;

@@ -111,7 +111,9 @@ async fn create_database(url: &str) -> anyhow::Result<()> {
         .ok_or_else(|| anyhow::anyhow!("DATABASE_URL names no database"))?;
     let name = &url[slash + 1..path_end];
     if name.is_empty() || !name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
-        anyhow::bail!("database {name:?} does not exist; create it (names of A-Z, a-z, 0-9, _ are created automatically)");
+        anyhow::bail!(
+            "database {name:?} does not exist; create it (names of A-Z, a-z, 0-9, _ are created automatically)"
+        );
     }
     let server_url = format!("{}{query}", &url[..slash]);
     let mut conn = <DbConnection as diesel_async::AsyncConnection>::establish(&server_url).await?;
