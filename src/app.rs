@@ -21,7 +21,7 @@ use tracing::Level;
 
 use crate::auth::{PasswordHasher, TokenCodec};
 use crate::config::Config;
-use crate::db::Database;
+use crate::db::{Database, DatabaseUrl};
 use crate::error::AppError;
 use crate::graphql::build_schema;
 use crate::graphql_http::{self, GraphqlEndpoint};
@@ -58,13 +58,14 @@ pub struct App {
 impl App {
     /// Connects to the database, applies migrations, and wires the routes.
     pub async fn build(config: &Config) -> anyhow::Result<Self> {
-        let url = config.database_url()?;
+        let url = config.database()?;
+        log_database(&url, config.database_url.is_none());
         let db = Database::new(
             url,
             usize::try_from(config.db_pool_size)?,
             config.db_timeout(),
         )?;
-        db.prepare(url).await.context(
+        db.prepare().await.context(
             "could not prepare the database (is it running, and is DATABASE_URL right?)",
         )?;
         let tokens = TokenCodec::new(&jwt_secret(config), config.token_ttl_secs)?;
@@ -132,6 +133,24 @@ pub async fn shutdown_signal() {
         () = terminate => {},
     }
     tracing::info!("shutting down: finishing in-flight requests");
+}
+
+/// Says where the data lives, and how to move it to MySQL when on SQLite.
+fn log_database(url: &DatabaseUrl, defaulted: bool) {
+    match url {
+        DatabaseUrl::Mysql(_) => tracing::info!(database = %url, "using MySQL"),
+        DatabaseUrl::SqliteFile(path) => {
+            let file = std::path::absolute(path).unwrap_or_else(|_| path.clone());
+            tracing::info!(
+                file = %file.display(),
+                defaulted,
+                "using SQLite; for MySQL/MariaDB set DATABASE_URL=mysql://user:password@host:3306/datakeep"
+            );
+        }
+        DatabaseUrl::SqliteMemory => tracing::warn!(
+            "using an in-memory SQLite database: everything is lost when the process stops"
+        ),
+    }
 }
 
 /// The configured secret, or a random one with a warning when none is set.

@@ -33,7 +33,9 @@ pub enum Command {
 /// Settings of a running server.
 #[derive(Debug, Clone, Args)]
 pub struct Config {
-    /// Database to use, e.g. mysql://user:password@127.0.0.1:3306/datakeep
+    /// Database to use: mysql://user:password@host:3306/datakeep (MySQL or
+    /// MariaDB), sqlite://path/to/file.db, or sqlite::memory:. Default:
+    /// sqlite://datakeep.db
     #[arg(long, env = "DATABASE_URL")]
     pub database_url: Option<String>,
 
@@ -129,13 +131,13 @@ impl Config {
         Standalone::try_parse_from(args).map(|s| s.config)
     }
 
-    /// The database URL, or an error saying how to set it.
-    pub fn database_url(&self) -> anyhow::Result<&str> {
-        self.database_url.as_deref().ok_or_else(|| {
-            anyhow::anyhow!(
-                "DATABASE_URL is not set (e.g. mysql://user:password@127.0.0.1:3306/datakeep)"
-            )
-        })
+    /// The database to use: `DATABASE_URL`, or the SQLite file `./datakeep.db`.
+    pub fn database(&self) -> anyhow::Result<crate::db::DatabaseUrl> {
+        crate::db::DatabaseUrl::parse(
+            self.database_url
+                .as_deref()
+                .unwrap_or(crate::db::DEFAULT_URL),
+        )
     }
 
     /// The GraphQL document limits.

@@ -39,8 +39,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command.unwrap_or(Command::Serve) {
         Command::Schema => print!("{}", datakeep::graphql::sdl()),
         Command::Migrate => {
-            datakeep::db::Database::new(config.database_url()?, 1, config.db_timeout())?
-                .migrate()
+            datakeep::db::Database::new(config.database()?, 1, config.db_timeout())?
+                .prepare()
                 .await?;
             tracing::info!("migrations applied");
         }

@@ -5,8 +5,8 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 
-use super::DbConnection;
 use super::schema::{entries, users};
+use super::{DbConnection, dispatch};
 use crate::model::{Entry, UserId};
 
 /// An entry as stored. The key is raw bytes (VARBINARY / BLOB) so that it
@@ -54,39 +54,45 @@ pub async fn find_with_owner(
     owner: UserId,
     key: &[u8],
 ) -> QueryResult<Option<Option<EntryRow>>> {
-    users::table
-        .left_join(entries::table.on(entries::user_id.eq(users::id).and(entries::key.eq(key))))
-        .filter(users::id.eq(owner.0))
-        .select(Option::<EntryRow>::as_select())
-        .first(conn)
-        .await
-        .optional()
+    // Built per backend: `as_select()` is typed by the backend it runs on.
+    dispatch!(conn, c => {
+        users::table
+            .left_join(
+                entries::table.on(entries::user_id
+                    .eq(users::id)
+                    .and(entries::key.eq(key))),
+            )
+            .filter(users::id.eq(owner.0))
+            .select(Option::<EntryRow>::as_select())
+            .first(c)
+            .await
+            .optional()
+    })
 }
 
-/// Loads one entry, locking its row when `for_update` (inside a transaction).
+/// Loads one entry. Inside a write transaction on MySQL the row is locked
+/// (`FOR UPDATE`); SQLite has no row locks and needs none, since its write
+/// transactions hold the database's single write lock from the start.
 pub async fn find(
     conn: &mut DbConnection,
     owner: UserId,
     key: &[u8],
     for_update: bool,
 ) -> QueryResult<Option<EntryRow>> {
-    let query = entries::table
-        .find((owner.0, key))
-        .select(EntryRow::as_select());
-    if for_update {
-        query.for_update().first(conn).await.optional()
-    } else {
-        query.first(conn).await.optional()
+    let row = entries::table.find((owner.0, key));
+    match conn {
+        DbConnection::Mysql(c) if for_update => {
+            let query = row.select(EntryRow::as_select()).for_update();
+            query.first(c).await.optional()
+        }
+        _ => dispatch!(conn, c => row.select(EntryRow::as_select()).first(c).await.optional()),
     }
 }
 
 /// Inserts a new entry; the primary key rejects a duplicate.
 pub async fn insert(conn: &mut DbConnection, row: &NewEntryRow<'_>) -> QueryResult<()> {
-    diesel::insert_into(entries::table)
-        .values(row)
-        .execute(conn)
-        .await
-        .map(drop)
+    let query = diesel::insert_into(entries::table).values(row);
+    dispatch!(conn, c => query.execute(c).await).map(drop)
 }
 
 /// Replaces a value and bumps its version; returns how many rows changed (0 or 1).
@@ -97,21 +103,18 @@ pub async fn update_value(
     value: &str,
     now: NaiveDateTime,
 ) -> QueryResult<usize> {
-    diesel::update(entries::table.find((owner.0, key)))
-        .set((
-            entries::value.eq(value),
-            entries::version.eq(entries::version + 1),
-            entries::updated_at.eq(now),
-        ))
-        .execute(conn)
-        .await
+    let query = diesel::update(entries::table.find((owner.0, key))).set((
+        entries::value.eq(value),
+        entries::version.eq(entries::version + 1),
+        entries::updated_at.eq(now),
+    ));
+    dispatch!(conn, c => query.execute(c).await)
 }
 
 /// Deletes an entry; returns how many rows went (0 or 1).
 pub async fn delete(conn: &mut DbConnection, owner: UserId, key: &[u8]) -> QueryResult<usize> {
-    diesel::delete(entries::table.find((owner.0, key)))
-        .execute(conn)
-        .await
+    let query = diesel::delete(entries::table.find((owner.0, key)));
+    dispatch!(conn, c => query.execute(c).await)
 }
 
 /// Which keys a listing covers: strictly after `after`, and within
@@ -131,20 +134,22 @@ pub async fn page(
     range: &KeyRange<'_>,
     limit: i64,
 ) -> QueryResult<Vec<EntryRow>> {
-    let mut query = entries::table
-        .filter(entries::user_id.eq(owner.0))
-        .select(EntryRow::as_select())
-        .order(entries::key.asc())
-        .limit(limit)
-        .into_boxed();
-    if let Some(after) = range.after {
-        query = query.filter(entries::key.gt(after));
-    }
-    if let Some(from) = range.from {
-        query = query.filter(entries::key.ge(from));
-    }
-    if let Some(until) = &range.until {
-        query = query.filter(entries::key.lt(until));
-    }
-    query.load(conn).await
+    dispatch!(conn, c => {
+        let mut query = entries::table
+            .filter(entries::user_id.eq(owner.0))
+            .select(EntryRow::as_select())
+            .order(entries::key.asc())
+            .limit(limit)
+            .into_boxed();
+        if let Some(after) = range.after {
+            query = query.filter(entries::key.gt(after));
+        }
+        if let Some(from) = range.from {
+            query = query.filter(entries::key.ge(from));
+        }
+        if let Some(until) = &range.until {
+            query = query.filter(entries::key.lt(until));
+        }
+        query.load(c).await
+    })
 }

@@ -1,63 +1,73 @@
 //! Database access: the pool, migrations, the schema, and the queries that
 //! live next to their row types. Nothing outside this module builds SQL.
+//!
+//! Two backends share everything here: MySQL/MariaDB for production and
+//! SQLite as the zero-configuration default. The backend is picked by the
+//! `DATABASE_URL` scheme; queries are written once (see [`dispatch!`]).
 
+mod connection;
 pub mod entries;
+mod pool;
 pub mod schema;
+mod url;
 pub mod users;
 
 use std::time::Duration;
 
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
-use diesel_async::pooled_connection::deadpool::{Object, Pool};
-use diesel_async::pooled_connection::{
-    AsyncDieselConnectionManager, ManagerConfig, RecyclingMethod,
-};
-use diesel_async::{AsyncMigrationHarness, AsyncMysqlConnection, RunQueryDsl};
+use diesel_async::{AsyncConnection, AsyncMigrationHarness, AsyncMysqlConnection, RunQueryDsl};
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 
-/// The connection type every query takes.
-pub type DbConnection = AsyncMysqlConnection;
+pub use connection::DbConnection;
+pub(crate) use connection::dispatch;
+pub use url::{DEFAULT_URL, DatabaseUrl};
 
 /// A connection checked out of the pool.
-pub type PooledConnection = Object<DbConnection>;
+pub type PooledConnection = deadpool::managed::Object<pool::DbManager>;
 
 /// Why no connection could be had (timeout, refused, unreachable).
-pub type PoolError = diesel_async::pooled_connection::deadpool::PoolError;
+pub type PoolError = deadpool::managed::PoolError<diesel_async::pooled_connection::PoolError>;
 
-/// Migrations compiled into the binary, applied at start-up and by `datakeep migrate`.
-pub const MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/mysql");
+/// MySQL/MariaDB migrations, applied at start-up and by `datakeep migrate`.
+const MYSQL_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/mysql");
+
+/// SQLite migrations: the same changes, under the same directory names.
+const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
 
 /// The shared connection pool.
 #[derive(Clone)]
 pub struct Database {
-    pool: Pool<DbConnection>,
+    pool: deadpool::managed::Pool<pool::DbManager>,
+    url: DatabaseUrl,
 }
 
 impl Database {
     /// Builds a pool; no connection is opened until one is needed.
     ///
-    /// Connections are pinged when taken from the pool (so a restarted
+    /// Connections are verified when taken from the pool (so a restarted
     /// database is noticed and the pool heals itself), and every wait is
     /// bounded by `timeout` so requests fail fast with 503 while the
-    /// database is down.
-    pub fn new(url: &str, max_size: usize, timeout: Duration) -> anyhow::Result<Self> {
-        if !url.starts_with("mysql://") {
-            anyhow::bail!(
-                "DATABASE_URL must start with mysql:// (e.g. mysql://user:password@127.0.0.1:3306/datakeep)"
-            );
-        }
-        let mut manager_config = ManagerConfig::default();
-        manager_config.recycling_method = RecyclingMethod::Verified;
-        let manager =
-            AsyncDieselConnectionManager::<DbConnection>::new_with_config(url, manager_config);
-        let pool = Pool::builder(manager)
+    /// database is down. An in-memory SQLite database exists once per
+    /// connection, so its pool holds exactly one.
+    pub fn new(url: DatabaseUrl, max_size: usize, timeout: Duration) -> anyhow::Result<Self> {
+        let max_size = if url == DatabaseUrl::SqliteMemory {
+            1
+        } else {
+            max_size
+        };
+        let pool = deadpool::managed::Pool::builder(pool::DbManager::new(url.clone()))
             .max_size(max_size)
             .wait_timeout(Some(timeout))
             .create_timeout(Some(timeout))
             .recycle_timeout(Some(timeout))
             .runtime(deadpool::Runtime::Tokio1)
             .build()?;
-        Ok(Self { pool })
+        Ok(Self { pool, url })
+    }
+
+    /// The database this pool connects to.
+    pub fn url(&self) -> &DatabaseUrl {
+        &self.url
     }
 
     /// Checks a connection out of the pool.
@@ -65,37 +75,54 @@ impl Database {
         self.pool.get().await
     }
 
-    /// Creates the database named in the URL when the server does not have
-    /// it yet (so a first run needs no manual `CREATE DATABASE`), then
-    /// applies pending migrations.
-    pub async fn prepare(&self, url: &str) -> anyhow::Result<()> {
-        if let Err(err) = self.conn().await {
+    /// Creates a MySQL database named in the URL when the server does not
+    /// have it yet (an SQLite file is created by opening it), then applies
+    /// pending migrations.
+    pub async fn prepare(&self) -> anyhow::Result<()> {
+        if let (Err(err), DatabaseUrl::Mysql(url)) = (self.conn().await, &self.url) {
             if !err.to_string().contains("Unknown database") {
                 return Err(err.into());
             }
-            create_database(url).await?;
+            create_mysql_database(url).await?;
         }
         self.migrate().await
     }
 
     /// Applies pending migrations. Needs tokio's multi-thread runtime, since
-    /// diesel's migration harness is synchronous and runs in `block_in_place`.
+    /// diesel's migration harness is synchronous.
     pub async fn migrate(&self) -> anyhow::Result<()> {
-        let conn = self.conn().await?;
-        let mut harness = AsyncMigrationHarness::new(conn);
-        harness
-            .run_pending_migrations(MIGRATIONS)
-            .map_err(|e| anyhow::anyhow!("running migrations: {e}"))?;
+        let failed = |e| anyhow::anyhow!("running migrations: {e}");
+        match &self.url {
+            DatabaseUrl::Mysql(url) => {
+                let conn = AsyncMysqlConnection::establish(url).await?;
+                AsyncMigrationHarness::new(conn)
+                    .run_pending_migrations(MYSQL_MIGRATIONS)
+                    .map_err(failed)?;
+            }
+            // On the pooled connection, which for `sqlite::memory:` is the
+            // only one that will ever see this database.
+            DatabaseUrl::SqliteFile(_) | DatabaseUrl::SqliteMemory => {
+                let mut conn = self.conn().await?;
+                let DbConnection::Sqlite(conn) = &mut *conn else {
+                    unreachable!("an SQLite URL opens SQLite connections");
+                };
+                conn.spawn_blocking(|inner| {
+                    inner
+                        .run_pending_migrations(SQLITE_MIGRATIONS)
+                        .map(drop)
+                        .map_err(|e| DieselError::QueryBuilderError(e.to_string().into()))
+                })
+                .await
+                .map_err(|e| failed(Box::new(e)))?;
+            }
+        }
         Ok(())
     }
 
     /// True when the database answers a trivial query.
     pub async fn is_ready(&self) -> bool {
         match self.conn().await {
-            Ok(mut conn) => diesel::sql_query("SELECT 1")
-                .execute(&mut conn)
-                .await
-                .is_ok(),
+            Ok(mut conn) => conn.ping().await.is_ok(),
             Err(_) => false,
         }
     }
@@ -103,7 +130,7 @@ impl Database {
 
 /// Connects to the server without selecting a database and creates the one
 /// the URL names.
-async fn create_database(url: &str) -> anyhow::Result<()> {
+async fn create_mysql_database(url: &str) -> anyhow::Result<()> {
     let (path_end, query) = url.find('?').map_or((url.len(), ""), |i| (i, &url[i..]));
     let slash = url[..path_end]
         .rfind('/')
@@ -116,7 +143,7 @@ async fn create_database(url: &str) -> anyhow::Result<()> {
         );
     }
     let server_url = format!("{}{query}", &url[..slash]);
-    let mut conn = <DbConnection as diesel_async::AsyncConnection>::establish(&server_url).await?;
+    let mut conn = AsyncMysqlConnection::establish(&server_url).await?;
     diesel::sql_query(format!(
         "CREATE DATABASE IF NOT EXISTS `{name}` CHARACTER SET utf8mb4 COLLATE utf8mb4_bin"
     ))
@@ -153,17 +180,20 @@ pub fn violation(err: &DieselError) -> Option<Violation> {
     }
 }
 
-/// True when an error means the connection to the database failed (as
-/// opposed to the database rejecting a statement). diesel-async reports
+/// True when an error means the database could not be used right now (as
+/// opposed to it rejecting a statement): the connection failed, or SQLite's
+/// write lock stayed taken past the busy timeout. diesel-async reports
 /// client-side I/O failures as `Unknown` with the driver's message, so the
-/// message prefix is the only signal it gives.
+/// message is the only signal it gives.
 pub fn is_connection_failure(err: &DieselError) -> bool {
     match err {
         DieselError::DatabaseError(DatabaseErrorKind::ClosedConnection, _)
         | DieselError::BrokenTransactionManager => true,
         DieselError::DatabaseError(DatabaseErrorKind::Unknown, info) => {
             let message = info.message();
-            message.starts_with("Input/output error") || message.starts_with("Driver error")
+            message.starts_with("Input/output error")
+                || message.starts_with("Driver error")
+                || message.starts_with("database is locked")
         }
         _ => false,
     }

@@ -2,11 +2,10 @@
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Unsigned};
 use diesel_async::RunQueryDsl;
 
-use super::DbConnection;
 use super::schema::users;
+use super::{DbConnection, dispatch};
 use crate::model::{User, UserId};
 
 /// An account as read for display: every column but the password hash.
@@ -55,27 +54,26 @@ pub struct NewUserRow<'a> {
 /// Inserts an account and returns its new id. Uniqueness is left to the
 /// database's unique indexes, so two racing registrations cannot both win.
 pub async fn insert(conn: &mut DbConnection, row: &NewUserRow<'_>) -> QueryResult<UserId> {
-    diesel::insert_into(users::table)
-        .values(row)
-        .execute(conn)
-        .await?;
-    // LAST_INSERT_ID() is per connection, so this is the id of the row above.
-    let id: u64 = diesel::select(diesel::dsl::sql::<Unsigned<BigInt>>("LAST_INSERT_ID()"))
-        .get_result(conn)
-        .await?;
-    i64::try_from(id)
-        .map(UserId)
-        .map_err(|e| diesel::result::Error::DeserializationError(Box::new(e)))
+    dispatch!(conn, c => diesel::insert_into(users::table).values(row).execute(c).await)?;
+    // Read the id back by the unique key: portable, unlike LAST_INSERT_ID()
+    // and last_insert_rowid().
+    let id = users::table
+        .filter(users::username_key.eq(row.username_key))
+        .select(users::id);
+    dispatch!(conn, c => id.first(c).await).map(UserId)
 }
 
 /// Loads an account by id.
 pub async fn find(conn: &mut DbConnection, id: UserId) -> QueryResult<Option<UserRow>> {
-    users::table
-        .find(id.0)
-        .select(UserRow::as_select())
-        .first(conn)
-        .await
-        .optional()
+    // Built per backend: `as_select()` is typed by the backend it runs on.
+    dispatch!(conn, c => {
+        users::table
+            .find(id.0)
+            .select(UserRow::as_select())
+            .first(c)
+            .await
+            .optional()
+    })
 }
 
 /// The id and password hash of the account with this lower-cased username.
@@ -83,17 +81,14 @@ pub async fn credentials(
     conn: &mut DbConnection,
     username_key: &[u8],
 ) -> QueryResult<Option<(i64, String)>> {
-    users::table
+    let query = users::table
         .filter(users::username_key.eq(username_key))
-        .select((users::id, users::password_hash))
-        .first(conn)
-        .await
-        .optional()
+        .select((users::id, users::password_hash));
+    dispatch!(conn, c => query.first(c).await.optional())
 }
 
 /// True when the account still exists.
 pub async fn exists(conn: &mut DbConnection, id: UserId) -> QueryResult<bool> {
-    diesel::select(diesel::dsl::exists(users::table.find(id.0)))
-        .get_result(conn)
-        .await
+    let query = diesel::select(diesel::dsl::exists(users::table.find(id.0)));
+    dispatch!(conn, c => query.get_result(c).await)
 }

@@ -1,8 +1,6 @@
 //! Per-account entries. Another account's key is indistinguishable from a
 //! missing one: every query is scoped by the caller's id.
 
-use diesel_async::AsyncConnection;
-
 use super::{Service, now, validation};
 use crate::db::{self, DbConnection, Violation, entries::EntryRow};
 use crate::error::{AppError, AppResult, ErrorCode};
@@ -58,7 +56,7 @@ impl Service {
         validation::value(value, self.max_value_bytes)?;
         let updated_at = now();
         let mut conn = self.db.conn().await?;
-        conn.transaction(async |conn| {
+        conn.write_transaction(async |conn| {
             let changed =
                 db::entries::update_value(conn, user, key.as_bytes(), value, updated_at).await?;
             if changed == 0 {
@@ -74,7 +72,7 @@ impl Service {
     pub async fn delete_entry(&self, user: UserId, key: &str) -> AppResult<Entry> {
         validation::key(key)?;
         let mut conn = self.db.conn().await?;
-        conn.transaction(async |conn| {
+        conn.write_transaction(async |conn| {
             let Some(row) = db::entries::find(conn, user, key.as_bytes(), true).await? else {
                 return Err(missing_key_or_account(conn, user).await);
             };

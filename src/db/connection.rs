@@ -1,0 +1,120 @@
+//! One connection type over MySQL and SQLite. diesel's `MultiConnection`
+//! derive does not work with diesel-async, so queries are written once and
+//! run on either backend through [`dispatch!`], which compiles the same
+//! diesel code once per backend.
+
+use diesel::ConnectionResult;
+use diesel_async::sync_connection_wrapper::SyncConnectionWrapper;
+use diesel_async::{
+    AsyncConnection, AsyncMysqlConnection, RunQueryDsl, SimpleAsyncConnection, TransactionManager,
+};
+
+use super::url::DatabaseUrl;
+use crate::error::AppResult;
+
+/// SQLite through diesel-async: each call runs on tokio's blocking pool.
+pub type SqliteConnection = SyncConnectionWrapper<diesel::SqliteConnection>;
+
+/// Set on every SQLite connection: foreign keys (for cascades) are off by
+/// default; WAL lets readers run beside the writer; the busy timeout makes
+/// a writer wait for the lock instead of failing with "database is locked".
+const SQLITE_SETUP: &str = "PRAGMA foreign_keys = ON; PRAGMA journal_mode = WAL; \
+     PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000;";
+
+/// A connection to either backend.
+pub enum DbConnection {
+    Mysql(AsyncMysqlConnection),
+    Sqlite(SqliteConnection),
+}
+
+/// Runs `$body` with `$conn` bound to the backend's own connection type.
+macro_rules! dispatch {
+    ($connection:expr, $conn:ident => $body:expr) => {
+        match $connection {
+            $crate::db::DbConnection::Mysql($conn) => $body,
+            $crate::db::DbConnection::Sqlite($conn) => $body,
+        }
+    };
+}
+pub(crate) use dispatch;
+
+impl DbConnection {
+    /// Opens a connection; SQLite connections get their pragmas here.
+    pub async fn establish(url: &DatabaseUrl) -> ConnectionResult<Self> {
+        match url {
+            DatabaseUrl::Mysql(url) => AsyncMysqlConnection::establish(url).await.map(Self::Mysql),
+            DatabaseUrl::SqliteFile(path) => Self::sqlite(&path.to_string_lossy()).await,
+            DatabaseUrl::SqliteMemory => Self::sqlite(":memory:").await,
+        }
+    }
+
+    async fn sqlite(path: &str) -> ConnectionResult<Self> {
+        let mut conn = SqliteConnection::establish(path).await?;
+        conn.batch_execute(SQLITE_SETUP)
+            .await
+            .map_err(diesel::ConnectionError::CouldntSetupConfiguration)?;
+        Ok(Self::Sqlite(conn))
+    }
+
+    /// A trivial round trip, to tell a live connection from a dead one.
+    pub async fn ping(&mut self) -> diesel::QueryResult<()> {
+        dispatch!(self, conn => diesel::sql_query("SELECT 1").execute(conn).await.map(drop))
+    }
+
+    /// True when a transaction was left open or failed (e.g. a request was
+    /// cancelled mid-transaction): such a connection must not be reused.
+    pub fn is_broken(&mut self) -> bool {
+        dispatch!(self, conn => transaction_is_broken(conn))
+    }
+
+    /// Runs `work` in a transaction that intends to write. On MySQL the
+    /// statements take row locks; SQLite has one writer, so its transaction
+    /// starts with `BEGIN IMMEDIATE` to take the write lock up front: a
+    /// deferred transaction that reads and then writes can fail with
+    /// "database is locked" instead of waiting.
+    pub async fn write_transaction<R, F>(&mut self, work: F) -> AppResult<R>
+    where
+        F: AsyncFnOnce(&mut Self) -> AppResult<R>,
+    {
+        match self {
+            Self::Mysql(conn) => begin(conn).await?,
+            Self::Sqlite(conn) => {
+                conn.spawn_blocking(|inner| {
+                    diesel::connection::AnsiTransactionManager::begin_transaction_sql(
+                        inner,
+                        "BEGIN IMMEDIATE",
+                    )
+                })
+                .await?
+            }
+        }
+        match work(self).await {
+            Ok(value) => {
+                dispatch!(self, conn => commit(conn).await)?;
+                Ok(value)
+            }
+            Err(error) => {
+                if let Err(rollback) = dispatch!(self, conn => rollback(conn).await) {
+                    tracing::warn!(error = %rollback, "rollback failed");
+                }
+                Err(error)
+            }
+        }
+    }
+}
+
+async fn begin<C: AsyncConnection>(conn: &mut C) -> diesel::QueryResult<()> {
+    C::TransactionManager::begin_transaction(conn).await
+}
+
+async fn commit<C: AsyncConnection>(conn: &mut C) -> diesel::QueryResult<()> {
+    C::TransactionManager::commit_transaction(conn).await
+}
+
+async fn rollback<C: AsyncConnection>(conn: &mut C) -> diesel::QueryResult<()> {
+    C::TransactionManager::rollback_transaction(conn).await
+}
+
+fn transaction_is_broken<C: AsyncConnection>(conn: &mut C) -> bool {
+    C::TransactionManager::is_broken_transaction_manager(conn)
+}
