@@ -7,7 +7,9 @@ use std::sync::Arc;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::harness::{Reply, TestApp, User, assert_error, assert_success, data_path, send};
+use crate::harness::{
+    Reply, TestApp, User, assert_error, assert_success, backend_test, data_path, send,
+};
 
 /// The contract's value limit by default: 1 MiB.
 const MIB: usize = 1_048_576;
@@ -36,7 +38,6 @@ async fn every_method_on(app: &TestApp, user: &User, path: &str) -> [Reply; 3] {
     ]
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_entry_goes_through_its_whole_life() {
     let app = TestApp::new().await;
     let user = app.signed_in().await;
@@ -59,8 +60,8 @@ async fn an_entry_goes_through_its_whole_life() {
     let gone = app.read(&user, "greeting").await;
     assert_error(&gone, StatusCode::NOT_FOUND, "KEY_NOT_FOUND");
 }
+backend_test!(an_entry_goes_through_its_whole_life);
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn storing_a_key_twice_is_key_exists_and_keeps_the_first_value() {
     let app = TestApp::new().await;
     let user = app.signed_in().await;
@@ -70,8 +71,8 @@ async fn storing_a_key_twice_is_key_exists_and_keeps_the_first_value() {
     assert_error(&again, StatusCode::CONFLICT, "KEY_EXISTS");
     assert_eq!(app.value_of(&user, "theme").await, "dark");
 }
+backend_test!(storing_a_key_twice_is_key_exists_and_keeps_the_first_value);
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_missing_key_is_key_not_found_for_every_method() {
     let app = TestApp::new().await;
     let user = app.signed_in().await;
@@ -85,8 +86,8 @@ async fn a_missing_key_is_key_not_found_for_every_method() {
         "KEY_NOT_FOUND",
     );
 }
+backend_test!(a_missing_key_is_key_not_found_for_every_method);
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_deleted_key_can_be_stored_again_from_version_1() {
     let app = TestApp::new().await;
     let user = app.signed_in().await;
@@ -110,8 +111,8 @@ async fn a_deleted_key_can_be_stored_again_from_version_1() {
         Some(1)
     );
 }
+backend_test!(a_deleted_key_can_be_stored_again_from_version_1);
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn data_routes_need_a_token() {
     let app = TestApp::new().await;
     let path = data_path("k");
@@ -126,8 +127,8 @@ async fn data_routes_need_a_token() {
         assert!(reply.header("www-authenticate").is_some(), "{reply:?}");
     }
 }
+backend_test!(data_routes_need_a_token);
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn keys_in_the_body_must_be_strings_of_1_to_255_bytes() {
     let app = TestApp::new().await;
     let user = app.signed_in().await;
@@ -147,8 +148,8 @@ async fn keys_in_the_body_must_be_strings_of_1_to_255_bytes() {
         assert_error(&reply, StatusCode::BAD_REQUEST, "INVALID_KEY");
     }
 }
+backend_test!(keys_in_the_body_must_be_strings_of_1_to_255_bytes);
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn keys_in_the_path_over_255_bytes_are_invalid() {
     let app = TestApp::new().await;
     let user = app.signed_in().await;
@@ -158,8 +159,8 @@ async fn keys_in_the_path_over_255_bytes_are_invalid() {
         }
     }
 }
+backend_test!(keys_in_the_path_over_255_bytes_are_invalid);
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn malformed_percent_encoding_in_the_path_is_invalid_key() {
     let app = TestApp::new().await;
     let user = app.signed_in().await;
@@ -170,8 +171,8 @@ async fn malformed_percent_encoding_in_the_path_is_invalid_key() {
         }
     }
 }
+backend_test!(malformed_percent_encoding_in_the_path_is_invalid_key);
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn values_must_be_strings() {
     let app = TestApp::new().await;
     let user = app.signed_in().await;
@@ -210,8 +211,8 @@ async fn values_must_be_strings() {
         "KEY_NOT_FOUND",
     );
 }
+backend_test!(values_must_be_strings);
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn data_bodies_must_be_json_objects() {
     let app = TestApp::new().await;
     let user = app.signed_in().await;
@@ -234,8 +235,8 @@ async fn data_bodies_must_be_json_objects() {
         }
     }
 }
+backend_test!(data_bodies_must_be_json_objects);
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_empty_value_is_allowed() {
     let app = TestApp::new().await;
     let user = app.signed_in().await;
@@ -247,8 +248,8 @@ async fn an_empty_value_is_allowed() {
     assert_success(&emptied, StatusCode::OK, "Data updated successfully.");
     assert_eq!(app.value_of(&user, "blank").await, "");
 }
+backend_test!(an_empty_value_is_allowed);
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_255_byte_key_is_accepted_and_returned_exactly() {
     let app = TestApp::new().await;
     let user = app.signed_in().await;
@@ -265,8 +266,8 @@ async fn a_255_byte_key_is_accepted_and_returned_exactly() {
         assert_success(&deleted, StatusCode::OK, "Data deleted successfully.");
     }
 }
+backend_test!(a_255_byte_key_is_accepted_and_returned_exactly);
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_value_of_exactly_1_mib_is_stored_byte_for_byte() {
     let app = TestApp::new().await;
     let user = app.signed_in().await;
@@ -288,8 +289,8 @@ async fn a_value_of_exactly_1_mib_is_stored_byte_for_byte() {
     assert_success(&updated, StatusCode::OK, "Data updated successfully.");
     assert!(app.value_of(&user, "ascii").await == "z".repeat(MIB));
 }
+backend_test!(a_value_of_exactly_1_mib_is_stored_byte_for_byte);
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_value_one_byte_over_1_mib_is_invalid_value() {
     let app = TestApp::new().await;
     let user = app.signed_in().await;
@@ -308,8 +309,8 @@ async fn a_value_one_byte_over_1_mib_is_invalid_value() {
         "KEY_NOT_FOUND",
     );
 }
+backend_test!(a_value_one_byte_over_1_mib_is_invalid_value);
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_maximal_value_is_accepted_however_its_json_is_escaped() {
     // With the default limits any value the rules allow must get through,
     // even when JSON escaping makes its body several times larger.
@@ -322,8 +323,8 @@ async fn a_maximal_value_is_accepted_however_its_json_is_escaped() {
         assert!(app.value_of(&user, key).await == *value, "{key} changed");
     }
 }
+backend_test!(a_maximal_value_is_accepted_however_its_json_is_escaped);
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_value_limit_is_configurable_and_counts_bytes() {
     let app = TestApp::builder()
         .option("--max-value-bytes", "16")
@@ -340,8 +341,8 @@ async fn the_value_limit_is_configurable_and_counts_bytes() {
         assert_error(&updated, StatusCode::BAD_REQUEST, "INVALID_VALUE");
     }
 }
+backend_test!(the_value_limit_is_configurable_and_counts_bytes);
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_body_over_the_limit_is_payload_too_large() {
     let app = TestApp::builder()
         .option("--max-body-bytes", "2048")
@@ -368,8 +369,8 @@ async fn a_body_over_the_limit_is_payload_too_large() {
     app.store(&user, "small", &"x".repeat(1024)).await;
     assert_eq!(app.value_of(&user, "existing").await, "v");
 }
+backend_test!(a_body_over_the_limit_is_payload_too_large);
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn keys_compare_byte_for_byte() {
     let app = TestApp::new().await;
     let user = app.signed_in().await;
@@ -393,8 +394,8 @@ async fn keys_compare_byte_for_byte() {
     assert_eq!(app.value_of(&user, "Key").await, "value 0");
     assert_eq!(app.value_of(&user, "key ").await, "value 2");
 }
+backend_test!(keys_compare_byte_for_byte);
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_encoded_slash_in_the_path_is_part_of_the_key() {
     let app = TestApp::new().await;
     let user = app.signed_in().await;
@@ -407,8 +408,8 @@ async fn an_encoded_slash_in_the_path_is_part_of_the_key() {
     let lower = send(app.get("/api/data/a%2fb").bearer_auth(&user.token)).await;
     assert_eq!(lower.body["data"]["value"], "slashed", "{lower:?}");
 }
+backend_test!(an_encoded_slash_in_the_path_is_part_of_the_key);
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn keys_with_special_characters_round_trip_through_percent_encoding() {
     let app = TestApp::new().await;
     let user = app.signed_in().await;
@@ -445,8 +446,8 @@ async fn keys_with_special_characters_round_trip_through_percent_encoding() {
         assert_success(&deleted, StatusCode::OK, "Data deleted successfully.");
     }
 }
+backend_test!(keys_with_special_characters_round_trip_through_percent_encoding);
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn another_accounts_key_looks_exactly_like_a_missing_one() {
     let app = TestApp::new().await;
     let owner = app.signed_in().await;
@@ -469,8 +470,8 @@ async fn another_accounts_key_looks_exactly_like_a_missing_one() {
         Some(1)
     );
 }
+backend_test!(another_accounts_key_looks_exactly_like_a_missing_one);
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_accounts_keep_separate_entries_under_one_key() {
     let app = TestApp::new().await;
     let alice = app.signed_in().await;
@@ -497,8 +498,8 @@ async fn two_accounts_keep_separate_entries_under_one_key() {
         "KEY_NOT_FOUND",
     );
 }
+backend_test!(two_accounts_keep_separate_entries_under_one_key);
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_version_starts_at_1_and_grows_by_1_per_update() {
     let app = TestApp::new().await;
     let user = app.signed_in().await;
@@ -524,8 +525,8 @@ async fn the_version_starts_at_1_and_grows_by_1_per_update() {
     app.remove(&user, "counter").await;
     assert_eq!(app.entry_version(id, "counter").await, None);
 }
+backend_test!(the_version_starts_at_1_and_grows_by_1_per_update);
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn concurrent_stores_of_one_key_have_one_winner() {
     let app = Arc::new(TestApp::new().await);
     let user = Arc::new(app.signed_in().await);
@@ -555,8 +556,8 @@ async fn concurrent_stores_of_one_key_have_one_winner() {
         Some(1)
     );
 }
+backend_test!(concurrent_stores_of_one_key_have_one_winner);
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn concurrent_updates_each_bump_the_version_once() {
     let app = Arc::new(TestApp::new().await);
     let user = Arc::new(app.signed_in().await);
@@ -577,3 +578,4 @@ async fn concurrent_updates_each_bump_the_version_once() {
         Some(11)
     );
 }
+backend_test!(concurrent_updates_each_bump_the_version_once);

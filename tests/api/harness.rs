@@ -1,13 +1,20 @@
 //! The shared test application, after crates.io's `TestApp`.
 //!
-//! Every test builds its own [`TestApp`]: a freshly created MariaDB database
-//! (migrated by the server at start-up, dropped again when the app is
+//! Every test builds its own [`TestApp`]: a fresh database of its own
+//! (migrated by the server at start-up, removed again when the app is
 //! dropped) and a real server on a random local port, driven over real HTTP.
 //! Tests therefore run in parallel and re-run cleanly.
 //!
-//! The database server comes from `TEST_DATABASE_URL` (a URL with the right
-//! to create databases), `mysql://root@127.0.0.1:3306` by default;
-//! `scripts/test` starts a throwaway MariaDB when none is running.
+//! Every test runs once per [`Backend`], with the same body: a test is a plain
+//! `async fn`, and [`backend_test!`] beside it makes the two test cases
+//! `name::mysql` and `name::sqlite`. Each case makes its backend current for
+//! the body, and [`TestApp::builder`] builds on the current backend.
+//!
+//! - MySQL/MariaDB: a database of its own on the server `TEST_DATABASE_URL`
+//!   names (a URL with the right to create databases),
+//!   `mysql://root@127.0.0.1:3306` by default; `scripts/test` starts a
+//!   throwaway MariaDB when none is running.
+//! - SQLite: a file in a temporary directory of its own; needs nothing.
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -15,6 +22,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, Once};
 use std::time::Duration;
 
+use datakeep::db::{DatabaseUrl, DbConnection};
 use diesel::QueryableByName;
 use diesel::sql_types::{BigInt, Binary};
 use diesel_async::{AsyncConnection, AsyncMysqlConnection, RunQueryDsl};
@@ -38,20 +46,98 @@ pub const PASSWORD: &str = "Quartz-Lantern-47-Orbit";
 /// How long connecting to the database server may take before we give up.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// A running server over its own database. Dropping it drops the database.
+/// The database backends every test runs against.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    /// A database of its own on the MySQL/MariaDB server `TEST_DATABASE_URL` names.
+    Mysql,
+    /// An SQLite file in a temporary directory of its own.
+    Sqlite,
+}
+
+tokio::task_local! {
+    /// The backend of the test case running on this task; see [`Backend::run`].
+    static BACKEND: Backend;
+}
+
+impl Backend {
+    /// The backend of the running test case. Outside [`run`](Self::run) (a
+    /// plain `#[tokio::test]`) it is MySQL, as it was before there were two.
+    ///
+    /// A task-local does not pass into `tokio::spawn`: build the [`TestApp`]
+    /// in the test's own task and hand it to spawned tasks, as tests do.
+    pub fn current() -> Self {
+        BACKEND.try_with(|backend| *backend).unwrap_or(Self::Mysql)
+    }
+
+    /// Runs a test body with this backend current.
+    pub async fn run<F: Future>(self, body: F) -> F::Output {
+        BACKEND.scope(self, body).await
+    }
+}
+
+/// Makes the test cases `$name::mysql` and `$name::sqlite` of the `async fn
+/// $name()` beside it: the same body, run once with each [`Backend`] current.
+///
+/// The body stays an ordinary function (not inside the macro call) so that
+/// rustfmt keeps formatting it; a body without its `backend_test!` is dead
+/// code, which the build reports.
+macro_rules! backend_test {
+    ($name:ident) => {
+        mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn mysql() {
+                $crate::harness::Backend::Mysql.run(super::$name()).await
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                $crate::harness::Backend::Sqlite.run(super::$name()).await
+            }
+        }
+    };
+}
+pub(crate) use backend_test;
+
+/// Like [`backend_test!`], for a test that only means something on MySQL
+/// (say, one that needs a database server to cut off): it makes `$name::mysql`
+/// alone. Say at the test why it is MySQL only.
+macro_rules! mysql_test {
+    ($name:ident) => {
+        mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn mysql() {
+                $crate::harness::Backend::Mysql.run(super::$name()).await
+            }
+        }
+    };
+}
+pub(crate) use mysql_test;
+
+/// A running server over its own database. Dropping it removes the database.
 pub struct TestApp {
     base_url: String,
     client: reqwest::Client,
-    admin_url: Url,
-    db_url: Url,
-    db_name: String,
+    /// The test's database, as a direct (never proxied) connection reaches it.
+    db_url: DatabaseUrl,
+    db: TestDb,
     proxy: Option<DbProxy>,
     shutdown: Option<oneshot::Sender<()>>,
     server: JoinHandle<std::io::Result<()>>,
 }
 
+/// Where a test app's data lives.
+enum TestDb {
+    /// A database created on the MySQL/MariaDB server, dropped by [`TestApp`]'s `Drop`.
+    Mysql { admin_url: Url, name: String },
+    /// A directory holding the SQLite file (and its `-wal` and `-shm`
+    /// companions); dropping it removes them all.
+    Sqlite { _dir: tempfile::TempDir },
+}
+
 /// Changes the server's options before it starts; see [`TestApp::builder`].
 pub struct TestAppBuilder {
+    backend: Backend,
     options: BTreeMap<&'static str, String>,
     with_proxy: bool,
 }
@@ -62,7 +148,8 @@ impl TestApp {
         Self::builder().build().await
     }
 
-    /// A builder for a server with some options changed.
+    /// A builder for a server with some options changed, on the current
+    /// [`Backend`].
     pub fn builder() -> TestAppBuilder {
         // Every option a test depends on is set here, because environment
         // variables fill whatever the arguments leave out.
@@ -80,6 +167,7 @@ impl TestApp {
             ("--log-level", "info"),
         ];
         TestAppBuilder {
+            backend: Backend::current(),
             options: defaults
                 .into_iter()
                 .map(|(name, value)| (name, value.to_owned()))
@@ -138,8 +226,19 @@ impl TestApp {
 
     /// A direct connection to this test's database (never through the proxy),
     /// for the few facts REST does not show, such as an entry's version.
-    pub async fn db(&self) -> AsyncMysqlConnection {
-        connect(&self.db_url).await
+    /// It is the server's own connection type, opened as the server opens
+    /// one (on SQLite: foreign keys on, so deletes cascade as they do there).
+    pub async fn db(&self) -> DbConnection {
+        let attempt =
+            tokio::time::timeout(CONNECT_TIMEOUT, DbConnection::establish(&self.db_url)).await;
+        match attempt {
+            Ok(Ok(conn)) => conn,
+            Ok(Err(err)) => panic!("connecting to the test database {}: {err}", self.db_url),
+            Err(_) => panic!(
+                "connecting to the test database {}: no answer within {CONNECT_TIMEOUT:?}",
+                self.db_url
+            ),
+        }
     }
 
     /// The stored version of an entry, or `None` when there is no such row.
@@ -149,22 +248,25 @@ impl TestApp {
             #[diesel(sql_type = BigInt)]
             version: i64,
         }
-        let rows: Vec<Row> =
-            diesel::sql_query("SELECT version FROM entries WHERE user_id = ? AND `key` = ?")
-                .bind::<BigInt, _>(parse_id(user_id))
-                .bind::<Binary, _>(key.as_bytes())
-                .load(&mut self.db().await)
-                .await
-                .expect("reading an entry's version");
+        let mut conn = self.db().await;
+        let sql = format!(
+            "SELECT version FROM entries WHERE user_id = ? AND {} = ?",
+            quoted(&conn, "key")
+        );
+        let query = diesel::sql_query(sql)
+            .bind::<BigInt, _>(parse_id(user_id))
+            .bind::<Binary, _>(key.as_bytes());
+        let rows: Vec<Row> = on_backend!(&mut conn, conn => query.load(conn).await)
+            .expect("reading an entry's version");
         rows.into_iter().next().map(|row| row.version)
     }
 
-    /// Deletes an account's row behind the server's back, as an operator would.
+    /// Deletes an account's row behind the server's back, as an operator
+    /// would; its entries go with it (the foreign key cascades).
     pub async fn delete_user_row(&self, user_id: &str) {
-        let deleted = diesel::sql_query("DELETE FROM users WHERE id = ?")
-            .bind::<BigInt, _>(parse_id(user_id))
-            .execute(&mut self.db().await)
-            .await
+        let query = diesel::sql_query("DELETE FROM users WHERE id = ?")
+            .bind::<BigInt, _>(parse_id(user_id));
+        let deleted = on_backend!(&mut self.db().await, conn => query.execute(conn).await)
             .expect("deleting a user row");
         assert_eq!(deleted, 1, "no user row with id {user_id}");
     }
@@ -268,7 +370,8 @@ impl TestAppBuilder {
     }
 
     /// Puts a [`DbProxy`] between the server and the database, so a test can
-    /// cut the database off and bring it back.
+    /// cut the database off and bring it back. MySQL only: an SQLite file has
+    /// no connection to cut (use [`mysql_test!`]).
     pub fn with_db_proxy(mut self) -> Self {
         self.with_proxy = true;
         self
@@ -289,37 +392,26 @@ impl TestAppBuilder {
             );
         }
 
-        let admin_url = admin_url();
-        let db_name = format!("dk_test_{:016x}", rand::random::<u64>());
-        create_database(&admin_url, &db_name).await;
-        let mut db_url = admin_url.clone();
-        db_url.set_path(&db_name);
-
-        let proxy = if self.with_proxy {
-            Some(DbProxy::start_to(upstream_of(&admin_url)).await)
-        } else {
-            None
+        let Prepared {
+            db,
+            db_url,
+            server_db_url,
+            proxy,
+        } = match self.backend {
+            Backend::Mysql => prepare_mysql(self.with_proxy).await,
+            Backend::Sqlite => {
+                assert!(
+                    !self.with_proxy,
+                    "with_db_proxy() needs a database server: make the test mysql_test!"
+                );
+                prepare_sqlite()
+            }
         };
-        // The server reaches the database through the proxy when there is one.
-        let mut server_db_url = db_url.clone();
-        if let Some(proxy) = &proxy {
-            server_db_url
-                .set_host(Some("127.0.0.1"))
-                .expect("setting the proxy host");
-            server_db_url
-                .set_port(Some(proxy.addr().port()))
-                .expect("setting the proxy port");
-            // The driver otherwise switches a local TCP connection over to
-            // the server's Unix socket, which would bypass the proxy.
-            server_db_url
-                .query_pairs_mut()
-                .append_pair("prefer_socket", "false");
-        }
 
         let mut args = vec![
             "datakeep".to_owned(),
             "--database-url".to_owned(),
-            server_db_url.to_string(),
+            server_db_url,
         ];
         for (name, value) in &self.options {
             args.push((*name).to_owned());
@@ -327,9 +419,9 @@ impl TestAppBuilder {
         }
         let config = datakeep::Config::from_args(&args)
             .unwrap_or_else(|err| panic!("invalid test options {args:?}: {err}"));
-        let app = datakeep::App::build(&config)
-            .await
-            .expect("building the app (connecting and migrating)");
+        let app = datakeep::App::build(&config).await.unwrap_or_else(|err| {
+            panic!("building the app on {db_url} (connecting and migrating): {err:#}")
+        });
         let listener = TcpListener::bind("127.0.0.1:0")
             .await
             .expect("binding the test server");
@@ -349,9 +441,8 @@ impl TestAppBuilder {
         TestApp {
             base_url: format!("http://{addr}"),
             client,
-            admin_url,
             db_url,
-            db_name,
+            db,
             proxy,
             shutdown: Some(shutdown),
             server,
@@ -365,10 +456,19 @@ impl Drop for TestApp {
             let _ = shutdown.send(());
         }
         self.server.abort();
+        // An SQLite directory removes itself when the field is dropped, after
+        // this (files the aborting server still holds open can be unlinked).
+        let TestDb::Mysql {
+            admin_url,
+            name: db_name,
+        } = &self.db
+        else {
+            return;
+        };
         // Drop cannot be async, and this thread may be one of the test
         // runtime's workers: drop the database from a thread of its own.
-        let admin_url = self.admin_url.clone();
-        let db_name = self.db_name.clone();
+        let admin_url = admin_url.clone();
+        let db_name = db_name.clone();
         let name = db_name.clone();
         let dropped = std::thread::spawn(move || {
             tokio::runtime::Builder::new_current_thread()
@@ -541,6 +641,91 @@ fn parse_id(user_id: &str) -> i64 {
         .unwrap_or_else(|_| panic!("user ids are integers as strings, got {user_id:?}"))
 }
 
+/// Runs `$body` with `$conn` bound to the backend's own connection type, as
+/// the server's `dispatch!` does: the same diesel code, compiled per backend.
+macro_rules! on_backend {
+    ($connection:expr, $conn:ident => $body:expr) => {
+        match $connection {
+            DbConnection::Mysql($conn) => $body,
+            DbConnection::Sqlite($conn) => $body,
+        }
+    };
+}
+use on_backend;
+
+/// `identifier` quoted for raw SQL on `conn`'s backend, for names such as
+/// `key` that are reserved words: MySQL quotes with backticks, SQLite (as
+/// standard SQL does) with double quotes.
+fn quoted(conn: &DbConnection, identifier: &str) -> String {
+    match conn {
+        DbConnection::Mysql(_) => format!("`{identifier}`"),
+        DbConnection::Sqlite(_) => format!("\"{identifier}\""),
+    }
+}
+
+/// A test's database, ready for the server to migrate.
+struct Prepared {
+    db: TestDb,
+    /// How the harness reaches the database directly.
+    db_url: DatabaseUrl,
+    /// How the server reaches it (through the proxy, when there is one).
+    server_db_url: String,
+    proxy: Option<DbProxy>,
+}
+
+/// Creates a database of its own on the MySQL/MariaDB server, with a
+/// [`DbProxy`] in front of it when asked for.
+async fn prepare_mysql(with_proxy: bool) -> Prepared {
+    let admin_url = admin_url();
+    let name = format!("dk_test_{:016x}", rand::random::<u64>());
+    create_database(&admin_url, &name).await;
+    let mut db_url = admin_url.clone();
+    db_url.set_path(&name);
+
+    let proxy = if with_proxy {
+        Some(DbProxy::start_to(upstream_of(&admin_url)).await)
+    } else {
+        None
+    };
+    // The server reaches the database through the proxy when there is one.
+    let mut server_db_url = db_url.clone();
+    if let Some(proxy) = &proxy {
+        server_db_url
+            .set_host(Some("127.0.0.1"))
+            .expect("setting the proxy host");
+        server_db_url
+            .set_port(Some(proxy.addr().port()))
+            .expect("setting the proxy port");
+        // The driver otherwise switches a local TCP connection over to
+        // the server's Unix socket, which would bypass the proxy.
+        server_db_url
+            .query_pairs_mut()
+            .append_pair("prefer_socket", "false");
+    }
+    Prepared {
+        db: TestDb::Mysql { admin_url, name },
+        db_url: DatabaseUrl::Mysql(db_url.to_string()),
+        server_db_url: server_db_url.to_string(),
+        proxy,
+    }
+}
+
+/// Names an SQLite file in a fresh temporary directory; the server creates
+/// the file when it first opens it.
+fn prepare_sqlite() -> Prepared {
+    let dir = tempfile::Builder::new()
+        .prefix("datakeep-test-")
+        .tempdir()
+        .expect("creating a temporary directory for the test database");
+    let path = dir.path().join("datakeep.db");
+    Prepared {
+        server_db_url: format!("sqlite://{}", path.display()),
+        db_url: DatabaseUrl::SqliteFile(path),
+        db: TestDb::Sqlite { _dir: dir },
+        proxy: None,
+    }
+}
+
 /// The database server to create test databases on.
 fn admin_url() -> Url {
     let raw = std::env::var("TEST_DATABASE_URL").unwrap_or_else(|_| DEFAULT_ADMIN_URL.to_owned());
@@ -578,7 +763,8 @@ fn unreachable_message(url: &Url) -> String {
     let _ = shown.set_password(None);
     format!(
         "no MySQL/MariaDB reachable at {shown}; run `scripts/test` (which starts a \
-         throwaway MariaDB) or set TEST_DATABASE_URL"
+         throwaway MariaDB), set TEST_DATABASE_URL, or run only the SQLite cases \
+         (`cargo test -- ::sqlite`)"
     )
 }
 

@@ -8,10 +8,10 @@ use reqwest::{Method, StatusCode};
 use serde_json::json;
 
 use crate::harness::{
-    Reply, TestApp, assert_error, assert_error_envelope, assert_success, data_path, send,
+    Reply, TestApp, assert_error, assert_error_envelope, assert_success, backend_test, data_path,
+    mysql_test, send,
 };
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn health_and_readiness_answer_200_with_the_database_up() {
     let app = TestApp::new().await;
     let health = send(app.get("/healthz")).await;
@@ -19,8 +19,8 @@ async fn health_and_readiness_answer_200_with_the_database_up() {
     let ready = send(app.get("/readyz")).await;
     assert_eq!(ready.status, StatusCode::OK, "{ready:?}");
 }
+backend_test!(health_and_readiness_answer_200_with_the_database_up);
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn unknown_routes_answer_404_in_the_json_envelope() {
     let app = TestApp::new().await;
     for path in ["/", "/api", "/api/nope", "/api/data/a/b", "/api/register/x"] {
@@ -33,8 +33,8 @@ async fn unknown_routes_answer_404_in_the_json_envelope() {
         );
     }
 }
+backend_test!(unknown_routes_answer_404_in_the_json_envelope);
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn wrong_methods_answer_405_in_the_json_envelope() {
     let app = TestApp::new().await;
     let attempts = [
@@ -62,8 +62,8 @@ async fn wrong_methods_answer_405_in_the_json_envelope() {
         );
     }
 }
+backend_test!(wrong_methods_answer_405_in_the_json_envelope);
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_response_carries_a_request_id() {
     let app = TestApp::new().await;
     let user = app.signed_in().await;
@@ -88,8 +88,8 @@ async fn every_response_carries_a_request_id() {
     ids.dedup();
     assert_eq!(ids.len(), replies.len(), "request ids must differ");
 }
+backend_test!(every_response_carries_a_request_id);
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_request_id_sent_by_the_client_is_echoed() {
     // Lets a client or proxy correlate its own logs with the server's.
     let app = TestApp::new().await;
@@ -100,6 +100,7 @@ async fn a_request_id_sent_by_the_client_is_echoed() {
     .await;
     assert_eq!(reply.header("x-request-id"), Some("client-chosen-42"));
 }
+backend_test!(a_request_id_sent_by_the_client_is_echoed);
 
 /// A browser's preflight for a JSON POST with a bearer token.
 async fn preflight(app: &TestApp, origin: &str) -> Reply {
@@ -125,7 +126,6 @@ fn lists(reply: &Reply, header: &str, item: &str) -> bool {
     })
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cors_preflight_is_answered_with_the_allow_headers() {
     let app = TestApp::new().await;
     let reply = preflight(&app, "https://app.example").await;
@@ -147,8 +147,8 @@ async fn cors_preflight_is_answered_with_the_allow_headers() {
         );
     }
 }
+backend_test!(cors_preflight_is_answered_with_the_allow_headers);
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cors_allows_only_the_configured_origins() {
     let app = TestApp::builder()
         .option("--cors-origins", "https://a.example")
@@ -178,6 +178,7 @@ async fn cors_allows_only_the_configured_origins() {
         Some("https://a.example")
     );
 }
+backend_test!(cors_allows_only_the_configured_origins);
 
 /// The contract's fail-fast bound for a 503, with `--db-timeout-secs 2`.
 const FAIL_FAST: Duration = Duration::from_secs(5);
@@ -195,7 +196,9 @@ async fn assert_unavailable(what: &str, request: reqwest::RequestBuilder) {
     assert!(took < FAIL_FAST, "{what} took {took:?} to answer 503");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+/// MySQL only: the outage is simulated by cutting the TCP connections to the
+/// database server, and an SQLite file in the server's own process has no
+/// connection to cut.
 async fn a_database_outage_is_503_and_the_server_recovers_by_itself() {
     let app = TestApp::builder()
         .option("--db-timeout-secs", "2")
@@ -289,6 +292,7 @@ async fn a_database_outage_is_503_and_the_server_recovers_by_itself() {
         "User successfully registered!",
     );
 }
+mysql_test!(a_database_outage_is_503_and_the_server_recovers_by_itself);
 
 /// Reads `before` until it answers 200 (for up to 10 s); returns the value.
 async fn poll_until_ok(app: &TestApp, user: &crate::harness::User) -> String {

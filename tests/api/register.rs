@@ -5,7 +5,8 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 
 use crate::harness::{
-    PASSWORD, Reply, TestApp, assert_error, assert_success, registration, send, unique_username,
+    PASSWORD, Reply, TestApp, assert_error, assert_success, backend_test, registration, send,
+    unique_username,
 };
 
 /// A valid registration body for a fresh username.
@@ -56,7 +57,6 @@ async fn expect_accepted(app: &TestApp, bodies: &[Value]) {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn register_returns_the_account_in_the_documented_envelope() {
     let app = TestApp::new().await;
     let username = unique_username();
@@ -86,6 +86,7 @@ async fn register_returns_the_account_in_the_documented_envelope() {
     assert_eq!(data["gender"], "female");
     assert_no_secrets(&reply);
 }
+backend_test!(register_returns_the_account_in_the_documented_envelope);
 
 /// Neither the password nor anything shaped like its hash is ever sent back.
 fn assert_no_secrets(reply: &Reply) {
@@ -98,15 +99,14 @@ fn assert_no_secrets(reply: &Reply) {
     );
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn each_registration_gets_its_own_id() {
     let app = TestApp::new().await;
     let first = app.register_account().await;
     let second = app.register_account().await;
     assert_ne!(first.user_id, second.user_id);
 }
+backend_test!(each_registration_gets_its_own_id);
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn usernames_must_be_3_to_32_allowed_characters() {
     let app = TestApp::new().await;
     let bad = [
@@ -137,8 +137,8 @@ async fn usernames_must_be_3_to_32_allowed_characters() {
         .collect();
     expect_accepted(&app, &bodies).await;
 }
+backend_test!(usernames_must_be_3_to_32_allowed_characters);
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn emails_must_be_valid_addresses_of_at_most_254_characters() {
     let app = TestApp::new().await;
     let bad = [
@@ -157,6 +157,7 @@ async fn emails_must_be_valid_addresses_of_at_most_254_characters() {
     // Exactly 254 characters is still allowed.
     expect_accepted(&app, &[with("email", json!(long_email(254)))]).await;
 }
+backend_test!(emails_must_be_valid_addresses_of_at_most_254_characters);
 
 /// A syntactically valid address of exactly `len` characters (250..=256):
 /// a 64-character local part and a domain of labels of at most 63.
@@ -168,7 +169,6 @@ fn long_email(len: usize) -> String {
     email
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn passwords_must_be_8_to_72_bytes() {
     let app = TestApp::new().await;
     let bad = [
@@ -184,8 +184,8 @@ async fn passwords_must_be_8_to_72_bytes() {
     // Length is counted in bytes: 4 two-byte characters are enough.
     expect_accepted(&app, &[with("password", json!("äöüß"))]).await;
 }
+backend_test!(passwords_must_be_8_to_72_bytes);
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_password_of_exactly_72_bytes_is_accepted_and_logs_in() {
     let app = TestApp::new().await;
     let passwords = [
@@ -206,8 +206,8 @@ async fn a_password_of_exactly_72_bytes_is_accepted_and_logs_in() {
         assert_eq!(token.status, StatusCode::OK, "{token:?}");
     }
 }
+backend_test!(a_password_of_exactly_72_bytes_is_accepted_and_logs_in);
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_password_over_72_bytes_is_refused_not_truncated() {
     // bcrypt only looks at 72 bytes; an account must never be created whose
     // password would silently match any string with the same first 72 bytes.
@@ -216,8 +216,8 @@ async fn a_password_over_72_bytes_is_refused_not_truncated() {
     let reply = register(&app, &with("password", json!(long))).await;
     assert_error(&reply, StatusCode::BAD_REQUEST, "INVALID_PASSWORD");
 }
+backend_test!(a_password_over_72_bytes_is_refused_not_truncated);
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn passwords_must_not_equal_the_username_or_email_in_any_case() {
     let app = TestApp::new().await;
     let username = format!("Carol{}", unique_username());
@@ -232,8 +232,8 @@ async fn passwords_must_not_equal_the_username_or_email_in_any_case() {
     // The username itself stayed free.
     expect_accepted(&app, &[registration(&username, &email, PASSWORD)]).await;
 }
+backend_test!(passwords_must_not_equal_the_username_or_email_in_any_case);
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn common_passwords_are_refused() {
     let app = TestApp::new().await;
     let bodies: Vec<Value> = ["password123", "password1", "qwerty123", "iloveyou"]
@@ -242,8 +242,8 @@ async fn common_passwords_are_refused() {
         .collect();
     expect_rejected(&app, "INVALID_PASSWORD", &bodies).await;
 }
+backend_test!(common_passwords_are_refused);
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn password_messages_say_which_rule_was_broken() {
     let app = TestApp::new().await;
     let username = unique_username();
@@ -274,8 +274,8 @@ async fn password_messages_say_which_rule_was_broken() {
         "too short, too long, same as username and too common need different messages: {messages:?}"
     );
 }
+backend_test!(password_messages_say_which_rule_was_broken);
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn full_name_must_be_a_non_blank_string_of_at_most_255_characters() {
     let app = TestApp::new().await;
     let bodies = [
@@ -300,8 +300,8 @@ async fn full_name_must_be_a_non_blank_string_of_at_most_255_characters() {
     )
     .await;
 }
+backend_test!(full_name_must_be_a_non_blank_string_of_at_most_255_characters);
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn age_must_be_a_json_integer_from_1_to_150() {
     let app = TestApp::new().await;
     let bodies = [
@@ -319,8 +319,8 @@ async fn age_must_be_a_json_integer_from_1_to_150() {
 
     expect_accepted(&app, &[with("age", json!(1)), with("age", json!(150))]).await;
 }
+backend_test!(age_must_be_a_json_integer_from_1_to_150);
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn gender_is_required_and_at_most_64_characters() {
     let app = TestApp::new().await;
     let bodies = [
@@ -342,8 +342,8 @@ async fn gender_is_required_and_at_most_64_characters() {
     )
     .await;
 }
+backend_test!(gender_is_required_and_at_most_64_characters);
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_returned_fields_echo_what_was_registered() {
     let app = TestApp::new().await;
     let body = with("gender", json!("two-spirit"));
@@ -353,8 +353,8 @@ async fn the_returned_fields_echo_what_was_registered() {
         assert_eq!(reply.body["data"][field], body[field], "field {field}");
     }
 }
+backend_test!(the_returned_fields_echo_what_was_registered);
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn missing_or_non_string_credentials_are_invalid_requests() {
     let app = TestApp::new().await;
     let mut bodies = Vec::new();
@@ -367,8 +367,8 @@ async fn missing_or_non_string_credentials_are_invalid_requests() {
     }
     expect_rejected(&app, "INVALID_REQUEST", &bodies).await;
 }
+backend_test!(missing_or_non_string_credentials_are_invalid_requests);
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_body_that_is_not_a_json_object_is_an_invalid_request() {
     let app = TestApp::new().await;
     for body in [
@@ -388,8 +388,8 @@ async fn a_body_that_is_not_a_json_object_is_an_invalid_request() {
         assert_error(&reply, StatusCode::BAD_REQUEST, "INVALID_REQUEST");
     }
 }
+backend_test!(a_body_that_is_not_a_json_object_is_an_invalid_request);
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn malformed_json_is_an_invalid_request() {
     let app = TestApp::new().await;
     for body in ["", "{", "{\"username\": }", "{'username': 'x'}", "not json"] {
@@ -402,8 +402,8 @@ async fn malformed_json_is_an_invalid_request() {
         assert_error(&reply, StatusCode::BAD_REQUEST, "INVALID_REQUEST");
     }
 }
+backend_test!(malformed_json_is_an_invalid_request);
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_body_not_sent_as_json_is_an_invalid_request() {
     let app = TestApp::new().await;
     let json_text = valid_body().to_string();
@@ -422,8 +422,8 @@ async fn a_body_not_sent_as_json_is_an_invalid_request() {
         assert_error(&reply, StatusCode::BAD_REQUEST, "INVALID_REQUEST");
     }
 }
+backend_test!(a_body_not_sent_as_json_is_an_invalid_request);
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn usernames_are_unique_regardless_of_case() {
     let app = TestApp::new().await;
     let name = format!("Alice{}", unique_username());
@@ -436,8 +436,8 @@ async fn usernames_are_unique_regardless_of_case() {
         assert_error(&reply, StatusCode::CONFLICT, "USERNAME_EXISTS");
     }
 }
+backend_test!(usernames_are_unique_regardless_of_case);
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn emails_are_unique_regardless_of_case() {
     let app = TestApp::new().await;
     let email = format!("Bob.{}@Example.COM", unique_username());
@@ -449,8 +449,8 @@ async fn emails_are_unique_regardless_of_case() {
         assert_error(&reply, StatusCode::CONFLICT, "EMAIL_EXISTS");
     }
 }
+backend_test!(emails_are_unique_regardless_of_case);
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_rejected_registration_changes_nothing() {
     let app = TestApp::new().await;
     let taken = app.register_account().await;
@@ -469,8 +469,8 @@ async fn a_rejected_registration_changes_nothing() {
     // Both the username and the email are still free.
     expect_accepted(&app, &[registration(&username, &email, PASSWORD)]).await;
 }
+backend_test!(a_rejected_registration_changes_nothing);
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn concurrent_registrations_of_one_username_have_one_winner() {
     let app = std::sync::Arc::new(TestApp::new().await);
     let username = unique_username();
@@ -500,3 +500,4 @@ async fn concurrent_registrations_of_one_username_have_one_winner() {
     }
     assert_eq!(created, 1, "exactly one registration may win");
 }
+backend_test!(concurrent_registrations_of_one_username_have_one_winner);

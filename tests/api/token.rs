@@ -9,7 +9,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use crate::harness::{
-    Account, JWT_SECRET, Reply, TestApp, User, assert_error, assert_success, data_path, send,
+    Account, JWT_SECRET, Reply, TestApp, User, assert_error, assert_success, backend_test,
+    data_path, send,
 };
 
 /// The claims the contract says a token carries.
@@ -74,7 +75,6 @@ fn assert_invalid_token(reply: &Reply) {
     );
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn token_is_issued_in_the_documented_envelope() {
     let app = TestApp::new().await;
     let account = app.register_account().await;
@@ -113,16 +113,16 @@ async fn token_is_issued_in_the_documented_envelope() {
     assert!(decoded.claims.iat.abs_diff(unix_now()) < 60, "iat is now");
     assert!(!reply.text.contains(&account.password), "password echoed");
 }
+backend_test!(token_is_issued_in_the_documented_envelope);
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_issued_token_opens_the_data_routes() {
     let app = TestApp::new().await;
     let user = app.signed_in().await;
     app.store(&user, "k", "v").await;
     assert_eq!(app.value_of(&user, "k").await, "v");
 }
+backend_test!(the_issued_token_opens_the_data_routes);
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn login_accepts_the_username_in_another_case() {
     let app = TestApp::new().await;
     let account = app.register_account().await;
@@ -138,8 +138,8 @@ async fn login_accepts_the_username_in_another_case() {
         assert_eq!(reply.status, StatusCode::OK, "{username}: {reply:?}");
     }
 }
+backend_test!(login_accepts_the_username_in_another_case);
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn missing_username_or_password_is_missing_fields() {
     let app = TestApp::new().await;
     let account = app.register_account().await;
@@ -155,8 +155,8 @@ async fn missing_username_or_password_is_missing_fields() {
         assert_error(&reply, StatusCode::BAD_REQUEST, "MISSING_FIELDS");
     }
 }
+backend_test!(missing_username_or_password_is_missing_fields);
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn unknown_user_and_wrong_password_get_the_same_answer() {
     let app = TestApp::new().await;
     let account = app.register_account().await;
@@ -185,8 +185,8 @@ async fn unknown_user_and_wrong_password_get_the_same_answer() {
     // Nothing may tell an attacker which usernames exist.
     assert_eq!(wrong_password.text, unknown_user.text);
 }
+backend_test!(unknown_user_and_wrong_password_get_the_same_answer);
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_password_differing_only_after_72_bytes_does_not_log_in() {
     // bcrypt reads 72 bytes; a longer guess sharing them must still fail.
     let app = TestApp::new().await;
@@ -200,8 +200,8 @@ async fn a_password_differing_only_after_72_bytes_does_not_log_in() {
     .await;
     assert_error(&reply, StatusCode::UNAUTHORIZED, "INVALID_CREDENTIALS");
 }
+backend_test!(a_password_differing_only_after_72_bytes_does_not_log_in);
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn too_many_attempts_are_rate_limited_with_retry_after() {
     let app = TestApp::builder()
         .option("--token-rate-limit", "3")
@@ -230,8 +230,8 @@ async fn too_many_attempts_are_rate_limited_with_retry_after() {
     .await;
     assert_error(&right, StatusCode::TOO_MANY_REQUESTS, "RATE_LIMITED");
 }
+backend_test!(too_many_attempts_are_rate_limited_with_retry_after);
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_missing_or_malformed_authorization_header_is_invalid_token() {
     let app = TestApp::new().await;
     for authorization in [
@@ -247,8 +247,8 @@ async fn a_missing_or_malformed_authorization_header_is_invalid_token() {
         assert_invalid_token(&reply);
     }
 }
+backend_test!(a_missing_or_malformed_authorization_header_is_invalid_token);
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_token_signed_with_another_secret_is_refused() {
     let app = TestApp::new().await;
     let user = app.signed_in().await;
@@ -259,8 +259,8 @@ async fn a_token_signed_with_another_secret_is_refused() {
     );
     assert_invalid_token(&read_with(&app, Some(&format!("Bearer {forged}"))).await);
 }
+backend_test!(a_token_signed_with_another_secret_is_refused);
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_tampered_token_is_refused() {
     let app = TestApp::new().await;
     let victim = app.signed_in().await;
@@ -274,8 +274,8 @@ async fn a_tampered_token_is_refused() {
     );
     assert_invalid_token(&read_with(&app, Some(&format!("Bearer {tampered}"))).await);
 }
+backend_test!(a_tampered_token_is_refused);
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_unsigned_alg_none_token_is_refused() {
     let app = TestApp::new().await;
     let user = app.signed_in().await;
@@ -289,8 +289,8 @@ async fn an_unsigned_alg_none_token_is_refused() {
         assert_invalid_token(&read_with(&app, Some(&format!("Bearer {token}"))).await);
     }
 }
+backend_test!(an_unsigned_alg_none_token_is_refused);
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn other_algorithms_are_refused_even_with_the_right_secret() {
     let app = TestApp::new().await;
     let user = app.signed_in().await;
@@ -304,8 +304,8 @@ async fn other_algorithms_are_refused_even_with_the_right_secret() {
         assert_invalid_token(&read_with(&app, Some(&format!("Bearer {token}"))).await);
     }
 }
+backend_test!(other_algorithms_are_refused_even_with_the_right_secret);
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_expired_token_is_refused() {
     let app = TestApp::new().await;
     let user = app.signed_in().await;
@@ -322,8 +322,8 @@ async fn an_expired_token_is_refused() {
     );
     assert_invalid_token(&read_with(&app, Some(&format!("Bearer {expired}"))).await);
 }
+backend_test!(an_expired_token_is_refused);
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn tokens_expire_after_the_configured_lifetime() {
     let app = TestApp::builder()
         .option("--token-ttl-secs", "1")
@@ -346,8 +346,8 @@ async fn tokens_expire_after_the_configured_lifetime() {
     tokio::time::sleep(Duration::from_millis(2100)).await;
     assert_invalid_token(&read_with(&app, Some(&format!("Bearer {token}"))).await);
 }
+backend_test!(tokens_expire_after_the_configured_lifetime);
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_token_whose_account_is_gone_is_refused_on_every_route() {
     let app = TestApp::new().await;
     let user = app.signed_in().await;
@@ -365,8 +365,8 @@ async fn a_token_whose_account_is_gone_is_refused_on_every_route() {
     .await;
     assert_invalid_token(&create);
 }
+backend_test!(a_token_whose_account_is_gone_is_refused_on_every_route);
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_valid_token_for_an_id_that_never_existed_is_refused() {
     let app = TestApp::new().await;
     let user: User = app.signed_in().await;
@@ -387,3 +387,4 @@ async fn a_valid_token_for_an_id_that_never_existed_is_refused() {
     .await;
     assert_invalid_token(&create);
 }
+backend_test!(a_valid_token_for_an_id_that_never_existed_is_refused);
