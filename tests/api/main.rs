@@ -15,6 +15,7 @@
 //! migrations at start-up inside `block_in_place`.
 
 mod data;
+mod graphql;
 mod harness;
 mod ops;
 mod register;
