@@ -5,7 +5,7 @@
 use std::net::SocketAddr;
 
 use async_graphql::http::GraphiQLSource;
-use async_graphql::{BatchRequest, BatchResponse, Value};
+use async_graphql::{BatchRequest, BatchResponse, ServerError, Value};
 use async_graphql_axum::GraphQLResponse;
 use axum::Router;
 use axum::body::Bytes;
@@ -141,13 +141,25 @@ fn request_context(headers: &HeaderMap, client: SocketAddr, read_only: bool) -> 
     }
 }
 
-/// GraphQL answers 200 even with errors, except: a mutation over GET is 405,
-/// and an `INVALID_TOKEN` error adds `WWW-Authenticate` as REST does.
+/// GraphQL answers 200 even with errors, except: a mutation over GET is 405.
+/// The headers REST sends with an error are sent here too: an `INVALID_TOKEN`
+/// adds `WWW-Authenticate`, a `RATE_LIMITED` adds `Retry-After`.
 fn render(response: BatchResponse) -> Response {
-    let codes: Vec<Value> = match &response {
-        BatchResponse::Single(r) => error_codes(r),
-        BatchResponse::Batch(rs) => rs.iter().flat_map(error_codes).collect(),
+    let errors: Vec<&ServerError> = match &response {
+        BatchResponse::Single(r) => r.errors.iter().collect(),
+        BatchResponse::Batch(rs) => rs.iter().flat_map(|r| &r.errors).collect(),
     };
+    let extension = |error: &ServerError, name: &str| {
+        error.extensions.as_ref().and_then(|e| e.get(name)).cloned()
+    };
+    let codes: Vec<Value> = errors.iter().filter_map(|e| extension(e, "code")).collect();
+    let retry_after = errors
+        .iter()
+        .filter_map(|e| match extension(e, "retryAfter") {
+            Some(Value::Number(n)) => n.as_u64(),
+            _ => None,
+        })
+        .max();
     let has = |code: &str| codes.iter().any(|c| *c == Value::from(code));
     let mut http = GraphQLResponse::from(response).into_response();
     if has(codes::MUTATION_OVER_GET) {
@@ -161,15 +173,11 @@ fn render(response: BatchResponse) -> Response {
             HeaderValue::from_static("Bearer realm=\"datakeep\", error=\"invalid_token\""),
         );
     }
+    if let Some(seconds) = retry_after {
+        http.headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+    }
     http
-}
-
-fn error_codes(response: &async_graphql::Response) -> Vec<Value> {
-    response
-        .errors
-        .iter()
-        .filter_map(|e| e.extensions.as_ref()?.get("code").cloned())
-        .collect()
 }
 
 #[derive(Serialize)]
