@@ -17,7 +17,9 @@ use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::harness::{JWT_SECRET, PASSWORD, Reply, TestApp, assert_error, send, unique_username};
+use crate::harness::{
+    JWT_SECRET, PASSWORD, Reply, TestApp, assert_error, backend_test, send, unique_username,
+};
 
 // ---------------------------------------------------------------------------
 // Helpers
@@ -409,7 +411,6 @@ fn protected_operations() -> Vec<(String, Value)> {
 // Operations
 // ---------------------------------------------------------------------------
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn register_returns_the_user_with_every_field() {
     let app = TestApp::new().await;
     let username = format!("Mixed{}", unique_username());
@@ -461,8 +462,8 @@ async fn register_returns_the_user_with_every_field() {
     let other = register(&app, &register_input(&unique_username())).await;
     assert_ne!(other["id"], user["id"]);
 }
+backend_test!(register_returns_the_user_with_every_field);
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn token_returns_a_bearer_token_that_me_accepts() {
     let app = TestApp::new().await;
     let username = format!("Case{}", unique_username());
@@ -493,8 +494,8 @@ async fn token_returns_a_bearer_token_that_me_accepts() {
         assert_eq!(me["data"]["me"], registered, "me is the registered account");
     }
 }
+backend_test!(token_returns_a_bearer_token_that_me_accepts);
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_token_lifetime_is_configurable() {
     let app = TestApp::builder()
         .option("--token-ttl-secs", "120")
@@ -512,8 +513,8 @@ async fn the_token_lifetime_is_configurable() {
     assert_no_errors(&body);
     assert_eq!(body["data"]["token"]["expiresIn"], 120, "{body}");
 }
+backend_test!(the_token_lifetime_is_configurable);
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_entry_goes_through_its_whole_life() {
     let app = TestApp::new().await;
     let token = signed_in(&app).await;
@@ -569,8 +570,8 @@ async fn an_entry_goes_through_its_whole_life() {
     let again = store(&app, &token, "greeting", "again").await;
     assert_eq!(again["version"], 1, "{again}");
 }
+backend_test!(an_entry_goes_through_its_whole_life);
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_missing_entry_is_null_with_key_not_found_and_the_rest_still_answers() {
     let app = TestApp::new().await;
     let token = signed_in(&app).await;
@@ -593,8 +594,8 @@ async fn a_missing_entry_is_null_with_key_not_found_and_the_rest_still_answers()
     assert!(data["me"]["username"].is_string(), "{body}");
     assert_eq!(data["present"]["value"], "here", "{body}");
 }
+backend_test!(a_missing_entry_is_null_with_key_not_found_and_the_rest_still_answers);
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn keys_are_exact_and_any_characters() {
     let app = TestApp::new().await;
     let token = signed_in(&app).await;
@@ -619,12 +620,12 @@ async fn keys_are_exact_and_any_characters() {
         assert_eq!(body["data"]["entry"]["value"], format!("value {n}"));
     }
 }
+backend_test!(keys_are_exact_and_any_characters);
 
 // ---------------------------------------------------------------------------
 // Error codes
 // ---------------------------------------------------------------------------
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn registration_rules_give_their_codes_and_create_nothing() {
     let app = TestApp::new().await;
     let username = unique_username();
@@ -678,8 +679,8 @@ async fn registration_rules_give_their_codes_and_create_nothing() {
     let user = register(&app, &valid).await;
     assert_eq!(user["username"], username.as_str());
 }
+backend_test!(registration_rules_give_their_codes_and_create_nothing);
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn usernames_and_emails_are_unique_regardless_of_case() {
     let app = TestApp::new().await;
     let username = format!("Uniq{}", unique_username());
@@ -696,8 +697,8 @@ async fn usernames_and_emails_are_unique_regardless_of_case() {
     let body = gql(&app, None, REGISTER, json!({ "input": same_email })).await;
     assert_rejected(&body, "EMAIL_EXISTS");
 }
+backend_test!(usernames_and_emails_are_unique_regardless_of_case);
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn wrong_credentials_are_invalid_credentials() {
     let app = TestApp::new().await;
     let username = unique_username();
@@ -719,8 +720,8 @@ async fn wrong_credentials_are_invalid_credentials() {
         assert_rejected(&body, "INVALID_CREDENTIALS");
     }
 }
+backend_test!(wrong_credentials_are_invalid_credentials);
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn token_attempts_are_rate_limited_across_both_transports() {
     let app = TestApp::builder()
         .option("--token-rate-limit", "3")
@@ -755,8 +756,8 @@ async fn token_attempts_are_rate_limited_across_both_transports() {
     let rest = send(app.post_json("/api/token", &wrong)).await;
     assert_error(&rest, StatusCode::TOO_MANY_REQUESTS, "RATE_LIMITED");
 }
+backend_test!(token_attempts_are_rate_limited_across_both_transports);
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_rate_limited_answer_says_when_to_retry() {
     // Contract section 3: RATE_LIMITED comes "with Retry-After". GraphQL
     // answers 200 (README), but the header still belongs on the response,
@@ -783,8 +784,8 @@ async fn a_rate_limited_answer_says_when_to_retry() {
         .unwrap_or_else(|| panic!("Retry-After must be whole seconds: {limited:?}"));
     assert!(retry_after >= 1, "{limited:?}");
 }
+backend_test!(a_rate_limited_answer_says_when_to_retry);
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn protected_operations_need_a_valid_token() {
     let app = TestApp::new().await;
     let username = unique_username();
@@ -845,8 +846,8 @@ async fn protected_operations_need_a_valid_token() {
     let token = token_for(&app, &username, PASSWORD).await;
     assert_key_not_found(&entry(&app, &token, "k").await);
 }
+backend_test!(protected_operations_need_a_valid_token);
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn entry_errors_have_their_codes() {
     let app = TestApp::new().await;
     let token = signed_in(&app).await;
@@ -889,8 +890,8 @@ async fn entry_errors_have_their_codes() {
         assert_rejected(&delete(&app, &token, &key).await, "INVALID_KEY");
     }
 }
+backend_test!(entry_errors_have_their_codes);
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn values_over_the_configured_limit_are_invalid_value() {
     let app = TestApp::builder()
         .option("--max-value-bytes", "16")
@@ -919,8 +920,8 @@ async fn values_over_the_configured_limit_are_invalid_value() {
     assert_eq!(kept["data"]["entry"]["value"], "a".repeat(16));
     assert_eq!(kept["data"]["entry"]["version"], 1);
 }
+backend_test!(values_over_the_configured_limit_are_invalid_value);
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_page_arguments_are_invalid_request() {
     let app = TestApp::new().await;
     let token = signed_in(&app).await;
@@ -942,8 +943,8 @@ async fn bad_page_arguments_are_invalid_request() {
         assert_eq!(node_keys(&body["data"]["entries"]), ["a"]);
     }
 }
+backend_test!(bad_page_arguments_are_invalid_request);
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn malformed_documents_get_graphql_codes() {
     let app = TestApp::new().await;
     let token = signed_in(&app).await;
@@ -989,12 +990,12 @@ async fn malformed_documents_get_graphql_codes() {
         assert!(body["data"].is_null(), "{query} did not run: {body}");
     }
 }
+backend_test!(malformed_documents_get_graphql_codes);
 
 // ---------------------------------------------------------------------------
 // Pagination
 // ---------------------------------------------------------------------------
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn entries_are_listed_in_byte_order_page_by_page() {
     let app = TestApp::new().await;
     let token = signed_in(&app).await;
@@ -1099,6 +1100,7 @@ async fn entries_are_listed_in_byte_order_page_by_page() {
     assert!(node_keys(empty).is_empty(), "{empty}");
     assert_eq!(empty["pageInfo"]["hasNextPage"], false);
 }
+backend_test!(entries_are_listed_in_byte_order_page_by_page);
 
 // ---------------------------------------------------------------------------
 // Limits
@@ -1293,7 +1295,6 @@ fn deep_introspection(levels: usize) -> String {
     )
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_standard_introspection_query_passes() {
     let app = TestApp::new().await;
     let body = gql(&app, None, INTROSPECTION_QUERY, Value::Null).await;
@@ -1380,8 +1381,8 @@ async fn the_standard_introspection_query_passes() {
     let body = gql(&app, None, FULL_INTROSPECTION_QUERY, Value::Null).await;
     assert_no_errors(&body);
 }
+backend_test!(the_standard_introspection_query_passes);
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn deeply_nested_documents_are_rejected_and_nothing_runs() {
     let app = TestApp::new().await;
     let token = signed_in(&app).await;
@@ -1408,8 +1409,8 @@ async fn deeply_nested_documents_are_rejected_and_nothing_runs() {
     }
     assert_key_not_found(&entry(&app, &token, "deep").await);
 }
+backend_test!(deeply_nested_documents_are_rejected_and_nothing_runs);
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_depth_limit_is_configurable() {
     let app = TestApp::builder()
         .option("--graphql-max-depth", "5")
@@ -1420,6 +1421,7 @@ async fn the_depth_limit_is_configurable() {
     let body = gql(&app, None, &deep_introspection(3), Value::Null).await;
     assert_rejected(&body, "GRAPHQL_DEPTH_LIMIT_EXCEEDED");
 }
+backend_test!(the_depth_limit_is_configurable);
 
 /// `count` aliased full pages of entries.
 fn aliased_pages(count: usize) -> String {
@@ -1432,7 +1434,6 @@ fn aliased_pages(count: usize) -> String {
         .collect()
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn many_aliased_full_pages_are_too_complex_and_nothing_runs() {
     let app = TestApp::new().await;
     let token = signed_in(&app).await;
@@ -1477,8 +1478,8 @@ async fn many_aliased_full_pages_are_too_complex_and_nothing_runs() {
     }
     assert_key_not_found(&entry(&app, &token, "complex").await);
 }
+backend_test!(many_aliased_full_pages_are_too_complex_and_nothing_runs);
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_complexity_limit_is_configurable_and_counts_first() {
     let app = TestApp::builder()
         .option("--graphql-max-complexity", "50")
@@ -1501,8 +1502,8 @@ async fn the_complexity_limit_is_configurable_and_counts_first() {
     .await;
     assert_rejected(&body, "GRAPHQL_COMPLEXITY_LIMIT_EXCEEDED");
 }
+backend_test!(the_complexity_limit_is_configurable_and_counts_first);
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn hundreds_of_aliases_are_rejected_and_nothing_runs() {
     let app = TestApp::new().await;
     let token = signed_in(&app).await;
@@ -1560,8 +1561,8 @@ async fn hundreds_of_aliases_are_rejected_and_nothing_runs() {
         "no aliased write ran: {body}"
     );
 }
+backend_test!(hundreds_of_aliases_are_rejected_and_nothing_runs);
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn batches_over_the_limit_are_rejected_and_nothing_runs() {
     let app = TestApp::builder()
         .option("--graphql-max-batch", "3")
@@ -1601,12 +1602,12 @@ async fn batches_over_the_limit_are_rejected_and_nothing_runs() {
         assert_eq!(result["data"]["storeEntry"]["key"], key);
     }
 }
+backend_test!(batches_over_the_limit_are_rejected_and_nothing_runs);
 
 // ---------------------------------------------------------------------------
 // Isolation
 // ---------------------------------------------------------------------------
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn another_accounts_entries_are_invisible() {
     let app = TestApp::new().await;
     let alice = signed_in(&app).await;
@@ -1648,12 +1649,12 @@ async fn another_accounts_entries_are_invisible() {
         "alice's"
     );
 }
+backend_test!(another_accounts_entries_are_invisible);
 
 // ---------------------------------------------------------------------------
 // REST and GraphQL agree
 // ---------------------------------------------------------------------------
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rest_and_graphql_see_the_same_data() {
     let app = TestApp::new().await;
     let user = app.signed_in().await;
@@ -1740,8 +1741,8 @@ async fn rest_and_graphql_see_the_same_data() {
     assert_eq!(me["data"]["me"]["id"], account.user_id.as_str());
     assert_eq!(me["data"]["me"]["username"], account.username.as_str());
 }
+backend_test!(rest_and_graphql_see_the_same_data);
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_same_bad_input_gets_the_same_code_on_both() {
     let app = TestApp::builder()
         .option("--max-value-bytes", "16")
@@ -1844,12 +1845,12 @@ async fn the_same_bad_input_gets_the_same_code_on_both() {
     assert_error(&rest, StatusCode::UNAUTHORIZED, "INVALID_CREDENTIALS");
     assert_rejected(&gql(&app, None, TOKEN, wrong).await, "INVALID_CREDENTIALS");
 }
+backend_test!(the_same_bad_input_gets_the_same_code_on_both);
 
 // ---------------------------------------------------------------------------
 // Transport
 // ---------------------------------------------------------------------------
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_batch_answers_with_results_in_order() {
     let app = TestApp::new().await;
     let token = signed_in(&app).await;
@@ -1887,6 +1888,7 @@ async fn a_batch_answers_with_results_in_order() {
     assert_eq!(reply.status, StatusCode::OK, "{reply:?}");
     assert_eq!(reply.body.as_array().map(Vec::len), Some(1), "{reply:?}");
 }
+backend_test!(a_batch_answers_with_results_in_order);
 
 /// `GET /graphql?query=…` (plus more parameters), with a bearer token.
 async fn get_graphql(app: &TestApp, token: Option<&str>, params: &[(&str, &str)]) -> Reply {
@@ -1901,7 +1903,6 @@ async fn get_graphql(app: &TestApp, token: Option<&str>, params: &[(&str, &str)]
     send(request).await
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn get_runs_queries_but_never_mutations() {
     let app = TestApp::new().await;
     let token = signed_in(&app).await;
@@ -1979,8 +1980,8 @@ async fn get_runs_queries_but_never_mutations() {
     assert_eq!(kept["data"]["entry"]["value"], "v", "{kept}");
     assert_eq!(kept["data"]["entry"]["version"], 1, "{kept}");
 }
+backend_test!(get_runs_queries_but_never_mutations);
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn get_without_a_query_serves_graphiql() {
     let app = TestApp::new().await;
     let reply = send(app.get("/graphql")).await;
@@ -1997,8 +1998,8 @@ async fn get_without_a_query_serves_graphiql() {
         "the page names its endpoint: {reply:?}"
     );
 }
+backend_test!(get_without_a_query_serves_graphiql);
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bodies_that_are_not_graphql_requests_are_invalid_request() {
     let app = TestApp::new().await;
     let token = signed_in(&app).await;
@@ -2049,8 +2050,8 @@ async fn bodies_that_are_not_graphql_requests_are_invalid_request() {
     assert_eq!(reply.status, StatusCode::OK, "{reply:?}");
     assert_no_errors(&reply.body);
 }
+backend_test!(bodies_that_are_not_graphql_requests_are_invalid_request);
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_body_over_the_limit_is_payload_too_large() {
     let app = TestApp::builder()
         .option("--max-body-bytes", "2048")
@@ -2071,8 +2072,8 @@ async fn a_body_over_the_limit_is_payload_too_large() {
     assert_code(&reply.body, "PAYLOAD_TOO_LARGE");
     assert_key_not_found(&entry(&app, &token, "big").await);
 }
+backend_test!(a_body_over_the_limit_is_payload_too_large);
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_maximal_value_round_trips_however_its_json_is_escaped() {
     // The default limits: 1 MiB values, and a body limit that fits a
     // maximal value even when every byte is escaped as \u0001 (README).
@@ -2098,6 +2099,7 @@ async fn a_maximal_value_round_trips_however_its_json_is_escaped() {
     .await;
     assert_rejected(&body, "INVALID_VALUE");
 }
+backend_test!(a_maximal_value_round_trips_however_its_json_is_escaped);
 
 // ---------------------------------------------------------------------------
 // The checked-in schema
