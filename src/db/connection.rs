@@ -6,7 +6,7 @@
 use diesel::ConnectionResult;
 use diesel_async::sync_connection_wrapper::SyncConnectionWrapper;
 use diesel_async::{
-    AsyncConnection, AsyncMysqlConnection, RunQueryDsl, SimpleAsyncConnection, TransactionManager,
+    AsyncConnection, AsyncMysqlConnection, SimpleAsyncConnection, TransactionManager,
 };
 
 use super::url::DatabaseUrl;
@@ -21,20 +21,31 @@ pub type SqliteConnection = SyncConnectionWrapper<diesel::SqliteConnection>;
 const SQLITE_SETUP: &str = "PRAGMA foreign_keys = ON; PRAGMA journal_mode = WAL; \
      PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000;";
 
-/// A connection to either backend.
-pub enum DbConnection {
+/// A connection to either backend, remembering whether it has failed.
+pub struct DbConnection {
+    backend: Backend,
+    /// Set when a statement failed because the connection did: the pool
+    /// then drops it instead of handing it out again.
+    failed: bool,
+}
+
+/// The backend's own connection.
+pub enum Backend {
     Mysql(AsyncMysqlConnection),
     Sqlite(SqliteConnection),
 }
 
-/// Runs `$body` with `$conn` bound to the backend's own connection type.
+/// Runs `$body` with `$conn` bound to the backend's own connection type, and
+/// records a connection failure in its result on the [`DbConnection`].
 macro_rules! dispatch {
-    ($connection:expr, $conn:ident => $body:expr) => {
-        match $connection {
-            $crate::db::DbConnection::Mysql($conn) => $body,
-            $crate::db::DbConnection::Sqlite($conn) => $body,
-        }
-    };
+    ($connection:expr, $conn:ident => $body:expr) => {{
+        let connection: &mut $crate::db::DbConnection = $connection;
+        let result = match connection.backend() {
+            $crate::db::Backend::Mysql($conn) => $body,
+            $crate::db::Backend::Sqlite($conn) => $body,
+        };
+        connection.record(result)
+    }};
 }
 pub(crate) use dispatch;
 
@@ -42,7 +53,9 @@ impl DbConnection {
     /// Opens a connection; SQLite connections get their pragmas here.
     pub async fn establish(url: &DatabaseUrl) -> ConnectionResult<Self> {
         match url {
-            DatabaseUrl::Mysql(url) => AsyncMysqlConnection::establish(url).await.map(Self::Mysql),
+            DatabaseUrl::Mysql(url) => AsyncMysqlConnection::establish(url)
+                .await
+                .map(|conn| Self::new(Backend::Mysql(conn))),
             DatabaseUrl::SqliteFile(path) => Self::sqlite(&path.to_string_lossy()).await,
             DatabaseUrl::SqliteMemory => Self::sqlite(":memory:").await,
         }
@@ -53,18 +66,49 @@ impl DbConnection {
         conn.batch_execute(SQLITE_SETUP)
             .await
             .map_err(diesel::ConnectionError::CouldntSetupConfiguration)?;
-        Ok(Self::Sqlite(conn))
+        Ok(Self::new(Backend::Sqlite(conn)))
     }
 
-    /// A trivial round trip, to tell a live connection from a dead one.
+    fn new(backend: Backend) -> Self {
+        Self {
+            backend,
+            failed: false,
+        }
+    }
+
+    /// The backend's own connection, for the few statements whose SQL
+    /// differs between dialects.
+    pub fn backend(&mut self) -> &mut Backend {
+        &mut self.backend
+    }
+
+    /// Passes a result through, remembering whether it says the connection failed.
+    pub fn record<T>(&mut self, result: diesel::QueryResult<T>) -> diesel::QueryResult<T> {
+        if let Err(err) = &result {
+            self.failed |= super::is_connection_failure(err);
+        }
+        result
+    }
+
+    /// True once a statement failed because the connection did.
+    pub fn has_failed(&self) -> bool {
+        self.failed
+    }
+
+    /// One cheap round trip, to tell a live connection from a dead one. A
+    /// plain-text statement: a bound `sql_query` would cost MySQL three
+    /// round trips (prepare, execute, close).
     pub async fn ping(&mut self) -> diesel::QueryResult<()> {
-        dispatch!(self, conn => diesel::sql_query("SELECT 1").execute(conn).await.map(drop))
+        dispatch!(self, conn => conn.batch_execute("SELECT 1").await)
     }
 
     /// True when a transaction was left open or failed (e.g. a request was
     /// cancelled mid-transaction): such a connection must not be reused.
     pub fn is_broken(&mut self) -> bool {
-        dispatch!(self, conn => transaction_is_broken(conn))
+        match &mut self.backend {
+            Backend::Mysql(conn) => transaction_is_broken(conn),
+            Backend::Sqlite(conn) => transaction_is_broken(conn),
+        }
     }
 
     /// Runs `work` in a transaction that intends to write. On MySQL the
@@ -76,9 +120,9 @@ impl DbConnection {
     where
         F: AsyncFnOnce(&mut Self) -> AppResult<R>,
     {
-        match self {
-            Self::Mysql(conn) => begin(conn).await?,
-            Self::Sqlite(conn) => {
+        match &mut self.backend {
+            Backend::Mysql(conn) => begin(conn).await?,
+            Backend::Sqlite(conn) => {
                 conn.spawn_blocking(|inner| {
                     diesel::connection::AnsiTransactionManager::begin_transaction_sql(
                         inner,

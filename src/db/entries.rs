@@ -6,7 +6,7 @@ use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 
 use super::schema::{entries, users};
-use super::{DbConnection, dispatch};
+use super::{Backend, DbConnection, dispatch};
 use crate::model::{Entry, UserId};
 
 /// An entry as stored. The key is raw bytes (VARBINARY / BLOB) so that it
@@ -80,13 +80,15 @@ pub async fn find(
     for_update: bool,
 ) -> QueryResult<Option<EntryRow>> {
     let row = entries::table.find((owner.0, key));
-    match conn {
-        DbConnection::Mysql(c) if for_update => {
-            let query = row.select(EntryRow::as_select()).for_update();
-            query.first(c).await.optional()
-        }
-        _ => dispatch!(conn, c => row.select(EntryRow::as_select()).first(c).await.optional()),
+    if let (true, Backend::Mysql(c)) = (for_update, conn.backend()) {
+        let locked = row
+            .select(EntryRow::as_select())
+            .for_update()
+            .first(c)
+            .await;
+        return conn.record(locked.optional());
     }
+    dispatch!(conn, c => row.select(EntryRow::as_select()).first(c).await.optional())
 }
 
 /// Inserts a new entry; the primary key rejects a duplicate.

@@ -18,8 +18,8 @@ use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use diesel_async::{AsyncConnection, AsyncMigrationHarness, AsyncMysqlConnection, RunQueryDsl};
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 
-pub use connection::DbConnection;
 pub(crate) use connection::dispatch;
+pub use connection::{Backend, DbConnection};
 pub use url::{DEFAULT_URL, DatabaseUrl};
 
 /// A connection checked out of the pool.
@@ -103,7 +103,7 @@ impl Database {
             // only one that will ever see this database.
             DatabaseUrl::SqliteFile(_) | DatabaseUrl::SqliteMemory => {
                 let mut conn = self.conn().await?;
-                let DbConnection::Sqlite(conn) = &mut *conn else {
+                let Backend::Sqlite(conn) = conn.backend() else {
                     unreachable!("an SQLite URL opens SQLite connections");
                 };
                 conn.spawn_blocking(|inner| {

@@ -22,7 +22,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, Once};
 use std::time::Duration;
 
-use datakeep::db::{DatabaseUrl, DbConnection};
+use datakeep::db::{Backend as Connected, DatabaseUrl, DbConnection};
 use diesel::QueryableByName;
 use diesel::sql_types::{BigInt, Binary};
 use diesel_async::{AsyncConnection, AsyncMysqlConnection, RunQueryDsl};
@@ -251,7 +251,7 @@ impl TestApp {
         let mut conn = self.db().await;
         let sql = format!(
             "SELECT version FROM entries WHERE user_id = ? AND {} = ?",
-            quoted(&conn, "key")
+            quoted(&mut conn, "key")
         );
         let query = diesel::sql_query(sql)
             .bind::<BigInt, _>(parse_id(user_id))
@@ -645,9 +645,9 @@ fn parse_id(user_id: &str) -> i64 {
 /// the server's `dispatch!` does: the same diesel code, compiled per backend.
 macro_rules! on_backend {
     ($connection:expr, $conn:ident => $body:expr) => {
-        match $connection {
-            DbConnection::Mysql($conn) => $body,
-            DbConnection::Sqlite($conn) => $body,
+        match $connection.backend() {
+            Connected::Mysql($conn) => $body,
+            Connected::Sqlite($conn) => $body,
         }
     };
 }
@@ -656,10 +656,10 @@ use on_backend;
 /// `identifier` quoted for raw SQL on `conn`'s backend, for names such as
 /// `key` that are reserved words: MySQL quotes with backticks, SQLite (as
 /// standard SQL does) with double quotes.
-fn quoted(conn: &DbConnection, identifier: &str) -> String {
-    match conn {
-        DbConnection::Mysql(_) => format!("`{identifier}`"),
-        DbConnection::Sqlite(_) => format!("\"{identifier}\""),
+fn quoted(conn: &mut DbConnection, identifier: &str) -> String {
+    match conn.backend() {
+        Connected::Mysql(_) => format!("`{identifier}`"),
+        Connected::Sqlite(_) => format!("\"{identifier}\""),
     }
 }
 
