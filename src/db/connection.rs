@@ -24,8 +24,11 @@ const SQLITE_SETUP: &str = "PRAGMA foreign_keys = ON; PRAGMA journal_mode = WAL;
 /// A connection to either backend, remembering whether it has failed.
 pub struct DbConnection {
     backend: Backend,
-    /// Set when a statement failed because the connection did: the pool
-    /// then drops it instead of handing it out again.
+    /// Set while a statement runs. Still set when the connection comes back
+    /// to the pool means its future was dropped mid-statement (a client
+    /// went away): the protocol state is unknown, so it must not be reused.
+    in_flight: bool,
+    /// Set when a statement failed because the connection did.
     failed: bool,
 }
 
@@ -72,27 +75,32 @@ impl DbConnection {
     fn new(backend: Backend) -> Self {
         Self {
             backend,
+            in_flight: false,
             failed: false,
         }
     }
 
-    /// The backend's own connection, for the few statements whose SQL
-    /// differs between dialects.
+    /// The backend's own connection, to run a statement on: marks the
+    /// connection in flight until [`record`](Self::record) sees the result.
     pub fn backend(&mut self) -> &mut Backend {
+        self.in_flight = true;
         &mut self.backend
     }
 
-    /// Passes a result through, remembering whether it says the connection failed.
+    /// Passes a statement's result through: the statement is over, and a
+    /// connection failure in it is remembered.
     pub fn record<T>(&mut self, result: diesel::QueryResult<T>) -> diesel::QueryResult<T> {
+        self.in_flight = false;
         if let Err(err) = &result {
             self.failed |= super::is_connection_failure(err);
         }
         result
     }
 
-    /// True once a statement failed because the connection did.
-    pub fn has_failed(&self) -> bool {
-        self.failed
+    /// True when the connection must not be reused: a statement failed
+    /// because the connection did, or one was abandoned half-way.
+    pub fn is_unusable(&self) -> bool {
+        self.failed || self.in_flight
     }
 
     /// One cheap round trip, to tell a live connection from a dead one. A
@@ -120,8 +128,8 @@ impl DbConnection {
     where
         F: AsyncFnOnce(&mut Self) -> AppResult<R>,
     {
-        match &mut self.backend {
-            Backend::Mysql(conn) => begin(conn).await?,
+        let begun = match self.backend() {
+            Backend::Mysql(conn) => begin(conn).await,
             Backend::Sqlite(conn) => {
                 conn.spawn_blocking(|inner| {
                     diesel::connection::AnsiTransactionManager::begin_transaction_sql(
@@ -129,9 +137,10 @@ impl DbConnection {
                         "BEGIN IMMEDIATE",
                     )
                 })
-                .await?
+                .await
             }
-        }
+        };
+        self.record(begun)?;
         match work(self).await {
             Ok(value) => {
                 dispatch!(self, conn => commit(conn).await)?;

@@ -34,7 +34,8 @@ impl Manager for DbManager {
     }
 
     /// Decides whether a connection may be reused. One that failed (say,
-    /// the database restarted) or was left mid-transaction is dropped and
+    /// the database restarted), was abandoned mid-statement, or was left
+    /// mid-transaction is dropped and
     /// replaced, so the pool heals by itself; one that sat idle is pinged
     /// first. A connection in steady use is handed out without a round
     /// trip: pinging every checkout would double the database work of a
@@ -44,8 +45,10 @@ impl Manager for DbManager {
         conn: &mut DbConnection,
         metrics: &Metrics,
     ) -> RecycleResult<ConnectionFailure> {
-        if conn.has_failed() {
-            return Err(RecycleError::message("the connection failed"));
+        if conn.is_unusable() {
+            return Err(RecycleError::message(
+                "the connection failed or was abandoned mid-statement",
+            ));
         }
         if conn.is_broken() {
             return Err(RecycleError::message("connection left mid-transaction"));
