@@ -59,7 +59,7 @@ pub async fn update(
     JsonObject(mut body): JsonObject,
 ) -> Result<Response, AppError> {
     let value = string_field(&mut body, "value", ErrorCode::InvalidValue)?;
-    service.update_entry(user, &key, &value).await?;
+    service.replace_value(user, &key, &value).await?;
     Ok(envelope::message(
         StatusCode::OK,
         "Data updated successfully.",
@@ -72,7 +72,7 @@ pub async fn delete(
     AuthUser(user): AuthUser,
     EntryKey(key): EntryKey,
 ) -> Result<Response, AppError> {
-    service.delete_entry(user, &key).await?;
+    service.remove_entry(user, &key).await?;
     Ok(envelope::message(
         StatusCode::OK,
         "Data deleted successfully.",

@@ -50,7 +50,22 @@ impl Service {
         })
     }
 
-    /// Replaces a value, bumping its version; returns the entry as updated.
+    /// Replaces a value, bumping its version, in one statement: for callers
+    /// that do not need the entry back (REST), a single round trip.
+    pub async fn replace_value(&self, user: UserId, key: &str, value: &str) -> AppResult<()> {
+        validation::key(key)?;
+        validation::value(value, self.max_value_bytes)?;
+        let mut conn = self.db.conn().await?;
+        let changed =
+            db::entries::update_value(&mut conn, user, key.as_bytes(), value, now()).await?;
+        if changed == 0 {
+            return Err(missing_key_or_account(&mut conn, user).await);
+        }
+        Ok(())
+    }
+
+    /// Replaces a value, bumping its version; returns the entry as updated,
+    /// read in the same transaction so the version is the one this write made.
     pub async fn update_entry(&self, user: UserId, key: &str, value: &str) -> AppResult<Entry> {
         validation::key(key)?;
         validation::value(value, self.max_value_bytes)?;
@@ -66,6 +81,16 @@ impl Service {
             to_entry(row.ok_or_else(AppError::key_not_found)?)
         })
         .await
+    }
+
+    /// Deletes an entry in one statement, for callers that do not need it back (REST).
+    pub async fn remove_entry(&self, user: UserId, key: &str) -> AppResult<()> {
+        validation::key(key)?;
+        let mut conn = self.db.conn().await?;
+        if db::entries::delete(&mut conn, user, key.as_bytes()).await? == 0 {
+            return Err(missing_key_or_account(&mut conn, user).await);
+        }
+        Ok(())
     }
 
     /// Deletes an entry and returns it as it was.
