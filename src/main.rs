@@ -6,14 +6,23 @@ use clap::Parser;
 use datakeep::config::{Cli, Command};
 use datakeep::{App, telemetry};
 
+/// jemalloc: per-thread caches make the many small allocations of a
+/// request cheaper than glibc's contended arenas, at a small footprint
+/// (see BENCHMARKS.md).
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 fn main() -> ExitCode {
     // A missing .env is normal; its variables only fill what the environment lacks.
     let _ = dotenvy::dotenv();
     let cli = Cli::parse();
-    if let Err(err) = telemetry::init(&cli.config.log_level) {
-        eprintln!("datakeep: {err:#}");
-        return ExitCode::FAILURE;
-    }
+    let _log_flusher = match telemetry::init(&cli.config.log_level) {
+        Ok(guard) => guard,
+        Err(err) => {
+            eprintln!("datakeep: {err:#}");
+            return ExitCode::FAILURE;
+        }
+    };
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
