@@ -3,6 +3,7 @@
 //! in as [`RequestContext`]. Resolvers are thin: one service call each.
 
 mod accounts;
+mod document_cache;
 mod entries;
 mod errors;
 mod limits;
@@ -18,6 +19,9 @@ use crate::service::Service;
 
 pub use errors::codes;
 pub use limits::Limits;
+
+/// How many distinct parsed documents are kept.
+const DOCUMENT_CACHE_SIZE: std::num::NonZeroUsize = std::num::NonZeroUsize::new(512).unwrap();
 
 /// The schema type served at `/graphql`.
 pub type AppSchema = Schema<Query, Mutation, EmptySubscription>;
@@ -48,7 +52,9 @@ pub fn build_schema(service: Arc<Service>, limits: Limits) -> AppSchema {
         .limit_depth(limits.max_depth)
         .limit_complexity(limits.max_complexity)
         .extension(errors::ErrorCodes)
-        .extension(limits::DocumentLimits::new(limits));
+        .extension(limits::DocumentLimits::new(limits))
+        // Innermost, next to the parser, so the checks above see every request.
+        .extension(document_cache::DocumentCache::new(DOCUMENT_CACHE_SIZE));
     builder.finish()
 }
 
