@@ -11,6 +11,7 @@ use axum::Router;
 use axum::extract::{DefaultBodyLimit, FromRef, MatchedPath, Request};
 use axum::http::{HeaderName, HeaderValue, Method, header};
 use axum::response::{IntoResponse, Response};
+use axum::serve::ListenerExt;
 use tokio::net::TcpListener;
 use tower_http::LatencyUnit;
 use tower_http::catch_panic::CatchPanicLayer;
@@ -60,11 +61,7 @@ impl App {
     pub async fn build(config: &Config) -> anyhow::Result<Self> {
         let url = config.database()?;
         log_database(&url, config.database_url.is_none());
-        let db = Database::new(
-            url,
-            usize::try_from(config.db_pool_size)?,
-            config.db_timeout(),
-        )?;
+        let db = Database::new(url, config.pool_size(), config.db_timeout())?;
         db.prepare().await.context(
             "could not prepare the database (is it running, and is DATABASE_URL right?)",
         )?;
@@ -98,6 +95,12 @@ impl App {
             loop {
                 every_minute.tick().await;
                 service.prune();
+            }
+        });
+        // Responses go out in one write; Nagle's algorithm would only delay them.
+        let listener = listener.tap_io(|tcp| {
+            if let Err(err) = tcp.set_nodelay(true) {
+                tracing::debug!(error = %err, "could not set TCP_NODELAY");
             }
         });
         let result = axum::serve(

@@ -78,9 +78,11 @@ pub struct Config {
     #[arg(long, env = "TOKEN_RATE_LIMIT", default_value_t = 20)]
     pub token_rate_limit: u32,
 
-    /// Maximum number of pooled database connections.
-    #[arg(long, env = "DB_POOL_SIZE", default_value_t = 16,
-          value_parser = clap::value_parser!(u64).range(1..=1024))]
+    /// Maximum number of pooled database connections; 0 means four per CPU
+    /// core (measured best on 2 cores: more connections only add contention
+    /// in the database and lengthen the latency tail, see BENCHMARKS.md).
+    #[arg(long, env = "DB_POOL_SIZE", default_value_t = 0,
+          value_parser = clap::value_parser!(u64).range(0..=1024))]
     pub db_pool_size: u64,
 
     /// Seconds to wait for a database connection before answering 503.
@@ -161,6 +163,14 @@ impl Config {
     /// How long a request may wait for the database before it fails fast.
     pub fn db_timeout(&self) -> Duration {
         Duration::from_secs(self.db_timeout_secs)
+    }
+
+    /// How many database connections the pool may hold.
+    pub fn pool_size(&self) -> usize {
+        match usize::try_from(self.db_pool_size).unwrap_or(usize::MAX) {
+            0 => 4 * std::thread::available_parallelism().map_or(1, |n| n.get()),
+            n => n,
+        }
     }
 
     /// How many password hashes may run at once.
