@@ -6,9 +6,7 @@
 use std::num::NonZeroUsize;
 use std::sync::{Arc, Mutex};
 
-use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, NextParseQuery};
 use async_graphql::parser::types::ExecutableDocument;
-use async_graphql::{ServerResult, Variables};
 use lru::LruCache;
 
 /// Documents longer than this are parsed every time, so the cache's memory
@@ -17,50 +15,30 @@ const MAX_CACHED_QUERY_BYTES: usize = 16 * 1024;
 
 /// A bounded LRU cache of parsed documents, shared by all requests.
 pub struct DocumentCache {
-    documents: Arc<Mutex<LruCache<Arc<str>, ExecutableDocument>>>,
+    documents: Mutex<LruCache<Arc<str>, ExecutableDocument>>,
 }
 
 impl DocumentCache {
     /// A cache holding up to `capacity` documents.
     pub fn new(capacity: NonZeroUsize) -> Self {
         Self {
-            documents: Arc::new(Mutex::new(LruCache::new(capacity))),
+            documents: Mutex::new(LruCache::new(capacity)),
         }
     }
-}
 
-impl ExtensionFactory for DocumentCache {
-    fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(Self {
-            documents: Arc::clone(&self.documents),
-        })
+    /// The parsed document for `query`, if remembered.
+    pub fn get(&self, query: &str) -> Option<ExecutableDocument> {
+        self.lock().get(query).cloned()
     }
-}
 
-#[async_trait::async_trait]
-impl Extension for DocumentCache {
-    async fn parse_query(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        query: &str,
-        variables: &Variables,
-        next: NextParseQuery<'_>,
-    ) -> ServerResult<ExecutableDocument> {
-        if query.len() > MAX_CACHED_QUERY_BYTES {
-            return next.run(ctx, query, variables).await;
+    /// Remembers a document that parsed (errors are cheap to redo), unless
+    /// its text is too long to be worth the memory.
+    pub fn put(&self, query: &str, document: &ExecutableDocument) {
+        if query.len() <= MAX_CACHED_QUERY_BYTES {
+            self.lock().put(Arc::from(query), document.clone());
         }
-        let cached = self.lock().get(query).cloned();
-        if let Some(document) = cached {
-            return Ok(document);
-        }
-        // Only documents that parse are remembered; errors are cheap to redo.
-        let document = next.run(ctx, query, variables).await?;
-        self.lock().put(Arc::from(query), document.clone());
-        Ok(document)
     }
-}
 
-impl DocumentCache {
     fn lock(&self) -> std::sync::MutexGuard<'_, LruCache<Arc<str>, ExecutableDocument>> {
         // A panic while holding the lock cannot leave the cache inconsistent
         // in a way that matters: at worst an entry is missing.

@@ -3,15 +3,7 @@
 //! raises itself (parse, validation, limits) get codes here, since it gives
 //! them none; anything left without a code is treated as a bad input.
 
-use std::sync::Arc;
-
-use async_graphql::extensions::{
-    Extension, ExtensionContext, ExtensionFactory, NextParseQuery, NextRequest, NextValidation,
-};
-use async_graphql::parser::types::ExecutableDocument;
-use async_graphql::{
-    ErrorExtensions, Response, ServerError, ServerResult, ValidationResult, Variables,
-};
+use async_graphql::{ErrorExtensions, Response, ServerError};
 
 use crate::error::AppError;
 
@@ -61,56 +53,27 @@ fn set_code_if_missing(error: &mut ServerError, code: &'static str) {
     }
 }
 
-/// Adds `extensions.code` to the errors async-graphql raises itself.
-pub struct ErrorCodes;
+/// Codes a parse failure.
+pub fn code_parse_error(error: &mut ServerError) {
+    set_code_if_missing(error, codes::PARSE_FAILED);
+}
 
-impl ExtensionFactory for ErrorCodes {
-    fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(ErrorCodes)
+/// Codes validation failures; async-graphql reports its limits with fixed messages.
+pub fn code_validation_errors(errors: &mut [ServerError]) {
+    for error in errors {
+        let code = match error.message.as_str() {
+            "Query is nested too deep." => codes::DEPTH_LIMIT,
+            "Query is too complex." => codes::COMPLEXITY_LIMIT,
+            _ => codes::VALIDATION_FAILED,
+        };
+        set_code_if_missing(error, code);
     }
 }
 
-#[async_trait::async_trait]
-impl Extension for ErrorCodes {
-    async fn request(&self, ctx: &ExtensionContext<'_>, next: NextRequest<'_>) -> Response {
-        let mut response = next.run(ctx).await;
-        // What is still uncoded here failed while coercing arguments or
-        // variables: the caller's input, not a server fault.
-        for error in &mut response.errors {
-            set_code_if_missing(error, codes::VALIDATION_FAILED);
-        }
-        response
-    }
-
-    async fn parse_query(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        query: &str,
-        variables: &Variables,
-        next: NextParseQuery<'_>,
-    ) -> ServerResult<ExecutableDocument> {
-        next.run(ctx, query, variables).await.map_err(|mut error| {
-            set_code_if_missing(&mut error, codes::PARSE_FAILED);
-            error
-        })
-    }
-
-    async fn validation(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        next: NextValidation<'_>,
-    ) -> Result<ValidationResult, Vec<ServerError>> {
-        next.run(ctx).await.map_err(|mut errors| {
-            for error in &mut errors {
-                // async-graphql reports its limits with these fixed messages.
-                let code = match error.message.as_str() {
-                    "Query is nested too deep." => codes::DEPTH_LIMIT,
-                    "Query is too complex." => codes::COMPLEXITY_LIMIT,
-                    _ => codes::VALIDATION_FAILED,
-                };
-                set_code_if_missing(error, code);
-            }
-            errors
-        })
+/// Codes whatever is still uncoded after execution: failures while coercing
+/// arguments or variables, which are the caller's input, not a server fault.
+pub fn code_remaining_errors(response: &mut Response) {
+    for error in &mut response.errors {
+        set_code_if_missing(error, codes::VALIDATION_FAILED);
     }
 }

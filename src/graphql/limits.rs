@@ -2,13 +2,9 @@
 //! async-graphql), aliases and mutations over GET (checked here on the
 //! parsed document), and batch size (checked by the transport).
 
-use std::sync::Arc;
-
-use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, NextParseQuery};
+use async_graphql::ServerResult;
 use async_graphql::parser::types::{ExecutableDocument, OperationType, Selection, SelectionSet};
-use async_graphql::{ServerResult, Variables};
 
-use super::RequestContext;
 use super::errors::{coded_error, codes};
 
 /// Configured limits for GraphQL documents.
@@ -35,65 +31,33 @@ impl Default for Limits {
     }
 }
 
-/// Rejects documents with too many aliases, and mutations sent over GET,
-/// right after parsing, so nothing of them runs.
-pub struct DocumentLimits {
+/// Rejects, right after parsing so nothing of it runs, a document with
+/// more than `max_aliases` aliases, or with a mutation when the request came
+/// over GET (`read_only`).
+pub fn check_document(
+    document: &ExecutableDocument,
+    read_only: bool,
     max_aliases: usize,
-}
-
-impl DocumentLimits {
-    /// The extension for these limits.
-    pub fn new(limits: Limits) -> Self {
-        Self {
-            max_aliases: limits.max_aliases,
-        }
+) -> ServerResult<()> {
+    if read_only
+        && document
+            .operations
+            .iter()
+            .any(|(_, op)| op.node.ty == OperationType::Mutation)
+    {
+        return Err(coded_error(
+            "Mutations are not allowed over GET; use POST.",
+            codes::MUTATION_OVER_GET,
+        ));
     }
-}
-
-impl ExtensionFactory for DocumentLimits {
-    fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(DocumentLimits {
-            max_aliases: self.max_aliases,
-        })
+    let aliases = count_aliases(document);
+    if aliases > max_aliases {
+        return Err(coded_error(
+            format!("The document uses {aliases} aliases; at most {max_aliases} are allowed."),
+            codes::ALIAS_LIMIT,
+        ));
     }
-}
-
-#[async_trait::async_trait]
-impl Extension for DocumentLimits {
-    async fn parse_query(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        query: &str,
-        variables: &Variables,
-        next: NextParseQuery<'_>,
-    ) -> ServerResult<ExecutableDocument> {
-        let document = next.run(ctx, query, variables).await?;
-        let read_only = ctx
-            .data_opt::<RequestContext>()
-            .is_some_and(|request| request.read_only);
-        if read_only
-            && document
-                .operations
-                .iter()
-                .any(|(_, op)| op.node.ty == OperationType::Mutation)
-        {
-            return Err(coded_error(
-                "Mutations are not allowed over GET; use POST.",
-                codes::MUTATION_OVER_GET,
-            ));
-        }
-        let aliases = count_aliases(&document);
-        if aliases > self.max_aliases {
-            return Err(coded_error(
-                format!(
-                    "The document uses {aliases} aliases; at most {} are allowed.",
-                    self.max_aliases
-                ),
-                codes::ALIAS_LIMIT,
-            ));
-        }
-        Ok(document)
-    }
+    Ok(())
 }
 
 /// Aliases in every operation and fragment of a document.

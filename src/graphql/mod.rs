@@ -7,6 +7,7 @@ mod document_cache;
 mod entries;
 mod errors;
 mod limits;
+mod pipeline;
 
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -51,10 +52,7 @@ pub fn build_schema(service: Arc<Service>, limits: Limits) -> AppSchema {
         .data(service)
         .limit_depth(limits.max_depth)
         .limit_complexity(limits.max_complexity)
-        .extension(errors::ErrorCodes)
-        .extension(limits::DocumentLimits::new(limits))
-        // Innermost, next to the parser, so the checks above see every request.
-        .extension(document_cache::DocumentCache::new(DOCUMENT_CACHE_SIZE));
+        .extension(pipeline::Pipeline::new(limits, DOCUMENT_CACHE_SIZE));
     builder.finish()
 }
 
