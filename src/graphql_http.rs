@@ -121,7 +121,16 @@ fn decode_body(
             )
         }
     })?;
-    serde_json::from_slice(&body).map_err(|err| {
+    // `BatchRequest` is an untagged enum, which serde can only decode by
+    // buffering the whole body into an intermediate tree and trying each
+    // shape; the first byte already says which shape it is.
+    let is_batch = body.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'[');
+    let decoded = if is_batch {
+        serde_json::from_slice(&body).map(BatchRequest::Batch)
+    } else {
+        serde_json::from_slice(&body).map(BatchRequest::Single)
+    };
+    decoded.map_err(|err| {
         AppError::new(
             ErrorCode::InvalidRequest,
             format!("The body is not a GraphQL request: {err}"),
