@@ -150,7 +150,7 @@ fn log_database(url: &DatabaseUrl, defaulted: bool) {
                 "using SQLite; for MySQL/MariaDB set DATABASE_URL=mysql://user:password@host:3306/datakeep"
             );
         }
-        DatabaseUrl::SqliteMemory => tracing::warn!(
+        DatabaseUrl::SqliteMemory(_) => tracing::warn!(
             "using an in-memory SQLite database: everything is lost when the process stops"
         ),
     }

@@ -60,7 +60,11 @@ impl DbConnection {
                 .await
                 .map(|conn| Self::new(Backend::Mysql(conn))),
             DatabaseUrl::SqliteFile(path) => Self::sqlite(&path.to_string_lossy()).await,
-            DatabaseUrl::SqliteMemory => Self::sqlite(":memory:").await,
+            // Shared cache: every connection to this name sees one database,
+            // so a connection the pool replaces does not take the data along.
+            DatabaseUrl::SqliteMemory(name) => {
+                Self::sqlite(&format!("file:{name}?mode=memory&cache=shared")).await
+            }
         }
     }
 

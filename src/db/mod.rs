@@ -12,6 +12,7 @@ pub mod schema;
 mod url;
 pub mod users;
 
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
@@ -39,18 +40,22 @@ const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqli
 pub struct Database {
     pool: deadpool::managed::Pool<pool::DbManager>,
     url: DatabaseUrl,
+    /// For `sqlite::memory:`, a connection held open for the pool's lifetime:
+    /// an in-memory database is freed when its last connection closes.
+    keeper: Arc<Mutex<Option<DbConnection>>>,
 }
 
 impl Database {
     /// Builds a pool; no connection is opened until one is needed.
     ///
-    /// Connections are verified when taken from the pool (so a restarted
-    /// database is noticed and the pool heals itself), and every wait is
-    /// bounded by `timeout` so requests fail fast with 503 while the
-    /// database is down. An in-memory SQLite database exists once per
-    /// connection, so its pool holds exactly one.
+    /// Connections are checked when taken from the pool (see `pool.rs`: a
+    /// failed one is replaced, an idle one pinged, so the pool heals itself),
+    /// and every wait is bounded by `timeout` so requests fail fast with 503
+    /// while the database is down. An in-memory SQLite database gets one
+    /// pooled connection: SQLite's shared cache locks whole tables, and its
+    /// busy timeout does not apply to those locks.
     pub fn new(url: DatabaseUrl, max_size: usize, timeout: Duration) -> anyhow::Result<Self> {
-        let max_size = if url == DatabaseUrl::SqliteMemory {
+        let max_size = if matches!(url, DatabaseUrl::SqliteMemory(_)) {
             1
         } else {
             max_size
@@ -62,7 +67,11 @@ impl Database {
             .recycle_timeout(Some(timeout))
             .runtime(deadpool::Runtime::Tokio1)
             .build()?;
-        Ok(Self { pool, url })
+        Ok(Self {
+            pool,
+            url,
+            keeper: Arc::default(),
+        })
     }
 
     /// The database this pool connects to.
@@ -79,6 +88,10 @@ impl Database {
     /// have it yet (an SQLite file is created by opening it), then applies
     /// pending migrations.
     pub async fn prepare(&self) -> anyhow::Result<()> {
+        if matches!(self.url, DatabaseUrl::SqliteMemory(_)) {
+            let keeper = DbConnection::establish(&self.url).await?;
+            *self.keeper.lock().unwrap_or_else(PoisonError::into_inner) = Some(keeper);
+        }
         if let (Err(err), DatabaseUrl::Mysql(url)) = (self.conn().await, &self.url) {
             if !err.to_string().contains("Unknown database") {
                 return Err(err.into());
@@ -101,7 +114,7 @@ impl Database {
             }
             // On the pooled connection, which for `sqlite::memory:` is the
             // only one that will ever see this database.
-            DatabaseUrl::SqliteFile(_) | DatabaseUrl::SqliteMemory => {
+            DatabaseUrl::SqliteFile(_) | DatabaseUrl::SqliteMemory(_) => {
                 let mut conn = self.conn().await?;
                 let Backend::Sqlite(conn) = conn.backend() else {
                     unreachable!("an SQLite URL opens SQLite connections");
@@ -196,5 +209,27 @@ pub fn is_connection_failure(err: &DieselError) -> bool {
                 || message.starts_with("database is locked")
         }
         _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A replaced connection must not take an in-memory database with it.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn an_in_memory_database_outlives_its_pooled_connection() {
+        let url = DatabaseUrl::parse("sqlite::memory:").unwrap();
+        let db = Database::new(url, 8, Duration::from_secs(2)).unwrap();
+        db.prepare().await.unwrap();
+        {
+            let mut conn = db.conn().await.unwrap();
+            let _abandoned = conn.backend(); // as if a request was dropped mid-statement
+        }
+        let mut conn = db.conn().await.unwrap();
+        let users = dispatch!(&mut conn, c => {
+            diesel::sql_query("SELECT id FROM users").execute(c).await
+        });
+        assert_eq!(users.expect("the migrated tables are still there"), 0);
     }
 }

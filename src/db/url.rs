@@ -2,6 +2,7 @@
 
 use std::fmt;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 /// The default when `DATABASE_URL` is unset: an SQLite file beside the process.
 pub const DEFAULT_URL: &str = "sqlite://datakeep.db";
@@ -13,8 +14,9 @@ pub enum DatabaseUrl {
     Mysql(String),
     /// `sqlite://path` (relative or, with a third slash, absolute).
     SqliteFile(PathBuf),
-    /// `sqlite::memory:`: a throwaway database that lives as long as the process.
-    SqliteMemory,
+    /// `sqlite::memory:`: a throwaway database that lives as long as the
+    /// pool. The name is unique per parse, so two pools never share one.
+    SqliteMemory(String),
 }
 
 impl DatabaseUrl {
@@ -23,7 +25,12 @@ impl DatabaseUrl {
         if url.starts_with("mysql://") {
             Ok(Self::Mysql(url.to_owned()))
         } else if url == "sqlite::memory:" {
-            Ok(Self::SqliteMemory)
+            static NEXT: AtomicU64 = AtomicU64::new(0);
+            let n = NEXT.fetch_add(1, Ordering::Relaxed);
+            Ok(Self::SqliteMemory(format!(
+                "datakeep-{}-{n}",
+                std::process::id()
+            )))
         } else if let Some(path) = url.strip_prefix("sqlite://") {
             if path.is_empty() {
                 anyhow::bail!("DATABASE_URL {url:?} names no file; use e.g. sqlite://datakeep.db");
@@ -58,7 +65,7 @@ impl fmt::Display for DatabaseUrl {
                 }
             }
             Self::SqliteFile(path) => write!(f, "sqlite://{}", path.display()),
-            Self::SqliteMemory => f.write_str("sqlite::memory:"),
+            Self::SqliteMemory(_) => f.write_str("sqlite::memory:"),
         }
     }
 }
@@ -77,10 +84,10 @@ mod tests {
             DatabaseUrl::parse("sqlite:///var/lib/dk.db").unwrap(),
             DatabaseUrl::SqliteFile("/var/lib/dk.db".into())
         );
-        assert_eq!(
-            DatabaseUrl::parse("sqlite::memory:").unwrap(),
-            DatabaseUrl::SqliteMemory
-        );
+        assert!(matches!(
+            DatabaseUrl::parse("sqlite::memory:"),
+            Ok(DatabaseUrl::SqliteMemory(_))
+        ));
         let err = DatabaseUrl::parse("postgres://h/db")
             .unwrap_err()
             .to_string();
