@@ -133,6 +133,28 @@ fn assert_no_errors(body: &Value) {
     assert!(body.get("errors").is_none(), "unexpected errors: {body}");
 }
 
+/// Runs each named operation of `document` and checks every one is refused
+/// with `code` before anything of it runs (a limit applies to the whole document).
+async fn assert_each_operation_rejected(
+    app: &TestApp,
+    token: &str,
+    document: &str,
+    operations: &[&str],
+    code: &str,
+) {
+    for operation in operations {
+        let reply = post_graphql(
+            app,
+            Some(token),
+            &json!({ "query": document, "operationName": operation }),
+        )
+        .await;
+        assert_eq!(reply.status, StatusCode::OK, "{reply:?}");
+        assert_graphql_response(&reply.body);
+        assert_rejected(&reply.body, code);
+    }
+}
+
 /// A document or field that failed as a whole: `data` absent or null, and one
 /// error with `code`.
 #[track_caller]
@@ -1396,17 +1418,14 @@ async fn deeply_nested_documents_are_rejected_and_nothing_runs() {
          query Deep {}",
         deep_introspection(20)
     );
-    for operation in ["Write", "Deep"] {
-        let body = post_graphql(
-            &app,
-            Some(&token),
-            &json!({ "query": document, "operationName": operation }),
-        )
-        .await;
-        assert_eq!(body.status, StatusCode::OK, "{body:?}");
-        assert_graphql_response(&body.body);
-        assert_rejected(&body.body, "GRAPHQL_DEPTH_LIMIT_EXCEEDED");
-    }
+    assert_each_operation_rejected(
+        &app,
+        &token,
+        &document,
+        &["Write", "Deep"],
+        "GRAPHQL_DEPTH_LIMIT_EXCEEDED",
+    )
+    .await;
     assert_key_not_found(&entry(&app, &token, "deep").await);
 }
 backend_test!(deeply_nested_documents_are_rejected_and_nothing_runs);
@@ -1465,17 +1484,14 @@ async fn many_aliased_full_pages_are_too_complex_and_nothing_runs() {
          mutation Write {{ storeEntry(key: \"complex\", value: \"v\") {{ key }} }}",
         aliased_pages(5)
     );
-    for operation in ["Pages", "Write"] {
-        let reply = post_graphql(
-            &app,
-            Some(&token),
-            &json!({ "query": document, "operationName": operation }),
-        )
-        .await;
-        assert_eq!(reply.status, StatusCode::OK, "{reply:?}");
-        assert_graphql_response(&reply.body);
-        assert_rejected(&reply.body, "GRAPHQL_COMPLEXITY_LIMIT_EXCEEDED");
-    }
+    assert_each_operation_rejected(
+        &app,
+        &token,
+        &document,
+        &["Pages", "Write"],
+        "GRAPHQL_COMPLEXITY_LIMIT_EXCEEDED",
+    )
+    .await;
     assert_key_not_found(&entry(&app, &token, "complex").await);
 }
 backend_test!(many_aliased_full_pages_are_too_complex_and_nothing_runs);
