@@ -78,11 +78,6 @@ impl App {
         Ok(Self { service, router })
     }
 
-    /// The HTTP router (for embedding or in-process tests).
-    pub fn router(&self) -> Router {
-        self.router.clone()
-    }
-
     /// Serves until `shutdown` resolves, then finishes in-flight requests.
     pub async fn serve(
         self,

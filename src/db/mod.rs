@@ -74,11 +74,6 @@ impl Database {
         })
     }
 
-    /// The database this pool connects to.
-    pub fn url(&self) -> &DatabaseUrl {
-        &self.url
-    }
-
     /// Checks a connection out of the pool.
     pub async fn conn(&self) -> Result<PooledConnection, PoolError> {
         self.pool.get().await

@@ -43,11 +43,6 @@ impl DatabaseUrl {
             )
         }
     }
-
-    /// True for either SQLite form.
-    pub fn is_sqlite(&self) -> bool {
-        !matches!(self, Self::Mysql(_))
-    }
 }
 
 /// Shows the URL without a password, for logs.
