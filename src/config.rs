@@ -168,7 +168,7 @@ impl Config {
     /// How many database connections the pool may hold.
     pub fn pool_size(&self) -> usize {
         match usize::try_from(self.db_pool_size).unwrap_or(usize::MAX) {
-            0 => 4 * std::thread::available_parallelism().map_or(1, |n| n.get()),
+            0 => 4 * cores(),
             n => n,
         }
     }
@@ -176,8 +176,13 @@ impl Config {
     /// How many password hashes may run at once.
     pub fn hash_permits(&self) -> usize {
         match self.hash_concurrency {
-            0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
+            0 => cores(),
             n => n,
         }
     }
+}
+
+/// CPU cores available to the process, for the defaults that scale with them.
+fn cores() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
 }

@@ -19,7 +19,7 @@ use serde::Serialize;
 use crate::auth::bearer_token;
 use crate::error::{AppError, ErrorCode};
 use crate::graphql::{AppSchema, RequestContext, codes};
-use crate::rest::status_of;
+use crate::rest::{BEARER_CHALLENGE, content_type_essence, read_body, status_of};
 
 /// What the `/graphql` route needs: the schema and the batch limit.
 #[derive(Clone)]
@@ -100,27 +100,13 @@ fn decode_body(
     headers: &HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<BatchRequest, AppError> {
-    let is_json = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split(';').next())
-        .is_some_and(|essence| essence.trim().eq_ignore_ascii_case("application/json"));
-    if !is_json {
+    if content_type_essence(headers).as_deref() != Some("application/json") {
         return Err(AppError::new(
             ErrorCode::InvalidRequest,
             "Content-Type must be application/json.",
         ));
     }
-    let body = body.map_err(|rejection| {
-        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            AppError::new(ErrorCode::PayloadTooLarge, "The request body is too large.")
-        } else {
-            AppError::new(
-                ErrorCode::InvalidRequest,
-                "The request body could not be read.",
-            )
-        }
-    })?;
+    let body = read_body(body)?;
     // `BatchRequest` is an untagged enum, which serde can only decode by
     // buffering the whole body into an intermediate tree and trying each
     // shape; the first byte already says which shape it is.
@@ -177,10 +163,8 @@ fn render(response: BatchResponse) -> Response {
             .insert(header::ALLOW, HeaderValue::from_static("POST"));
     }
     if has(ErrorCode::InvalidToken.as_str()) {
-        http.headers_mut().insert(
-            header::WWW_AUTHENTICATE,
-            HeaderValue::from_static("Bearer realm=\"datakeep\", error=\"invalid_token\""),
-        );
+        http.headers_mut()
+            .insert(header::WWW_AUTHENTICATE, BEARER_CHALLENGE);
     }
     if let Some(seconds) = retry_after {
         http.headers_mut()

@@ -8,6 +8,10 @@ use serde::Serialize;
 
 use crate::error::{AppError, ErrorCode};
 
+/// The `WWW-Authenticate` challenge sent with every `INVALID_TOKEN` (RFC 6750).
+pub const BEARER_CHALLENGE: HeaderValue =
+    HeaderValue::from_static("Bearer realm=\"datakeep\", error=\"invalid_token\"");
+
 /// The HTTP status of each contract code (contract section 3).
 pub fn status_of(code: ErrorCode) -> StatusCode {
     use ErrorCode::*;
@@ -42,10 +46,7 @@ impl IntoResponse for AppError {
         let mut response = (status_of(self.code()), Json(body)).into_response();
         let headers = response.headers_mut();
         if self.code() == ErrorCode::InvalidToken {
-            headers.insert(
-                header::WWW_AUTHENTICATE,
-                HeaderValue::from_static("Bearer realm=\"datakeep\", error=\"invalid_token\""),
-            );
+            headers.insert(header::WWW_AUTHENTICATE, BEARER_CHALLENGE);
         }
         if let Some(wait) = self.retry_after() {
             headers.insert(header::RETRY_AFTER, HeaderValue::from(wait.as_secs()));

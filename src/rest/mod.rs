@@ -5,7 +5,8 @@ mod accounts;
 mod entries;
 mod envelope;
 mod error;
-pub use error::status_of;
+pub use error::{BEARER_CHALLENGE, status_of};
+pub use extract::{content_type_essence, read_body};
 mod extract;
 mod health;
 

@@ -369,6 +369,16 @@ async fn missing_or_non_string_credentials_are_invalid_requests() {
 }
 backend_test!(missing_or_non_string_credentials_are_invalid_requests);
 
+/// Posts `body` to `/api/register` as JSON text, exactly as given.
+async fn register_raw(app: &TestApp, body: &'static str) -> Reply {
+    send(
+        app.request(reqwest::Method::POST, "/api/register")
+            .header("content-type", "application/json")
+            .body(body),
+    )
+    .await
+}
+
 async fn a_body_that_is_not_a_json_object_is_an_invalid_request() {
     let app = TestApp::new().await;
     for body in [
@@ -379,12 +389,7 @@ async fn a_body_that_is_not_a_json_object_is_an_invalid_request() {
         "true",
         "[{\"username\":\"x\"}]",
     ] {
-        let reply = send(
-            app.request(reqwest::Method::POST, "/api/register")
-                .header("content-type", "application/json")
-                .body(body),
-        )
-        .await;
+        let reply = register_raw(&app, body).await;
         assert_error(&reply, StatusCode::BAD_REQUEST, "INVALID_REQUEST");
     }
 }
@@ -393,12 +398,7 @@ backend_test!(a_body_that_is_not_a_json_object_is_an_invalid_request);
 async fn malformed_json_is_an_invalid_request() {
     let app = TestApp::new().await;
     for body in ["", "{", "{\"username\": }", "{'username': 'x'}", "not json"] {
-        let reply = send(
-            app.request(reqwest::Method::POST, "/api/register")
-                .header("content-type", "application/json")
-                .body(body),
-        )
-        .await;
+        let reply = register_raw(&app, body).await;
         assert_error(&reply, StatusCode::BAD_REQUEST, "INVALID_REQUEST");
     }
 }
