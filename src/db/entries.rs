@@ -5,7 +5,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 
-use super::schema::{entries, users};
+use super::schema::entries;
 use super::{Backend, DbConnection, dispatch};
 use crate::model::{Entry, UserId};
 
@@ -47,32 +47,10 @@ pub struct NewEntryRow<'a> {
     pub updated_at: NaiveDateTime,
 }
 
-/// Looks up an entry and its owner in one round trip: `None` when the
-/// account is gone, `Some(None)` when it has no such key.
-pub async fn find_with_owner(
-    conn: &mut DbConnection,
-    owner: UserId,
-    key: &[u8],
-) -> QueryResult<Option<Option<EntryRow>>> {
-    // Built per backend: `as_select()` is typed by the backend it runs on.
-    dispatch!(conn, c => {
-        users::table
-            .left_join(
-                entries::table.on(entries::user_id
-                    .eq(users::id)
-                    .and(entries::key.eq(key))),
-            )
-            .filter(users::id.eq(owner.0))
-            .select(Option::<EntryRow>::as_select())
-            .first(c)
-            .await
-            .optional()
-    })
-}
-
-/// Loads one entry. Inside a write transaction on MySQL the row is locked
-/// (`FOR UPDATE`); SQLite has no row locks and needs none, since its write
-/// transactions hold the database's single write lock from the start.
+/// Loads one entry by its primary key. Inside a write transaction on MySQL
+/// the row is locked (`FOR UPDATE`); SQLite has no row locks and needs none,
+/// since its write transactions hold the database's single write lock from
+/// the start.
 pub async fn find(
     conn: &mut DbConnection,
     owner: UserId,
@@ -84,11 +62,22 @@ pub async fn find(
         let locked = row
             .select(EntryRow::as_select())
             .for_update()
-            .first(c)
+            .get_result(c)
             .await;
         return conn.record(locked.optional());
     }
-    dispatch!(conn, c => row.select(EntryRow::as_select()).first(c).await.optional())
+    dispatch!(conn, c => row.select(EntryRow::as_select()).get_result(c).await.optional())
+}
+
+/// Loads only an entry's value: for callers that need nothing else, without
+/// the columns they would discard.
+pub async fn find_value(
+    conn: &mut DbConnection,
+    owner: UserId,
+    key: &[u8],
+) -> QueryResult<Option<String>> {
+    let query = entries::table.find((owner.0, key)).select(entries::value);
+    dispatch!(conn, c => query.get_result(c).await.optional())
 }
 
 /// Inserts a new entry; the primary key rejects a duplicate.

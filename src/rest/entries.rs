@@ -40,14 +40,11 @@ pub async fn read(
     AuthUser(user): AuthUser,
     EntryKey(key): EntryKey,
 ) -> Result<Response, AppError> {
-    let entry = service.get_entry(user, &key).await?;
+    let value = service.read_value(user, &key).await?;
     Ok(envelope::data(
         StatusCode::OK,
         None,
-        KeyValue {
-            key: entry.key,
-            value: entry.value,
-        },
+        KeyValue { key, value },
     ))
 }
 

@@ -7,14 +7,28 @@ use crate::error::{AppError, AppResult, ErrorCode};
 use crate::model::{Entry, UserId};
 
 impl Service {
-    /// Reads one entry (one round trip, which also proves the account exists).
+    /// Reads one entry with a single primary-key lookup. Entries are deleted
+    /// with their account (the foreign key cascades), so a hit proves the
+    /// account exists; only a miss costs a second query to tell a missing
+    /// key from a deleted account.
     pub async fn get_entry(&self, user: UserId, key: &str) -> AppResult<Entry> {
         validation::key(key)?;
         let mut conn = self.db.conn().await?;
-        match db::entries::find_with_owner(&mut conn, user, key.as_bytes()).await? {
-            None => Err(AppError::invalid_token()),
-            Some(None) => Err(AppError::key_not_found()),
-            Some(Some(row)) => to_entry(row),
+        match db::entries::find(&mut conn, user, key.as_bytes(), false).await? {
+            Some(row) => to_entry(row),
+            None => Err(missing_key_or_account(&mut conn, user).await),
+        }
+    }
+
+    /// Reads only an entry's value, for callers that need nothing else
+    /// (REST): the same rules and errors as [`Service::get_entry`], with
+    /// fewer columns to fetch and decode.
+    pub async fn read_value(&self, user: UserId, key: &str) -> AppResult<String> {
+        validation::key(key)?;
+        let mut conn = self.db.conn().await?;
+        match db::entries::find_value(&mut conn, user, key.as_bytes()).await? {
+            Some(value) => Ok(value),
+            None => Err(missing_key_or_account(&mut conn, user).await),
         }
     }
 
