@@ -2,6 +2,7 @@
 
 mod jwt;
 mod password;
+mod verified_tokens;
 
 pub use jwt::TokenCodec;
 pub use password::{MAX_PASSWORD_BYTES, PasswordHasher};
