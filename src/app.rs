@@ -7,18 +7,14 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
-use axum::Router;
-use axum::extract::{DefaultBodyLimit, FromRef, MatchedPath, Request};
-use axum::http::{HeaderName, HeaderValue, Method, header};
+use axum::extract::{DefaultBodyLimit, FromRef};
+use axum::http::{HeaderValue, Method, header};
 use axum::response::{IntoResponse, Response};
 use axum::serve::ListenerExt;
+use axum::{Router, middleware};
 use tokio::net::TcpListener;
-use tower_http::LatencyUnit;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::cors::{AllowOrigin, CorsLayer};
-use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
-use tower_http::trace::{DefaultOnResponse, TraceLayer};
-use tracing::Level;
 
 use crate::auth::{PasswordHasher, TokenCodec};
 use crate::config::Config;
@@ -26,10 +22,9 @@ use crate::db::{Database, DatabaseUrl};
 use crate::error::AppError;
 use crate::graphql::build_schema;
 use crate::graphql_http::{self, GraphqlEndpoint};
+use crate::request_log::{self, REQUEST_ID};
 use crate::rest;
 use crate::service::Service;
-
-const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 /// What every handler can extract: the service (REST) and the GraphQL endpoint.
 #[derive(Clone)]
@@ -173,28 +168,8 @@ fn router(service: Arc<Service>, config: &Config) -> anyhow::Result<Router> {
         },
         service,
     };
-    // Layers added later wrap the earlier ones: the request id is set first,
-    // then the request is traced, then panics become JSON 500s.
-    let trace = TraceLayer::new_for_http()
-        .make_span_with(|request: &Request| {
-            let route = request
-                .extensions()
-                .get::<MatchedPath>()
-                .map_or("unmatched", MatchedPath::as_str);
-            let request_id = request
-                .headers()
-                .get(REQUEST_ID)
-                .and_then(|v| v.to_str().ok())
-                .unwrap_or("-");
-            // The route template, not the path: keys are user data.
-            tracing::info_span!("request", method = %request.method(), route, request_id)
-        })
-        .on_request(())
-        .on_response(
-            DefaultOnResponse::new()
-                .level(Level::INFO)
-                .latency_unit(LatencyUnit::Micros),
-        );
+    // Layers added later wrap the earlier ones: panics become JSON 500s
+    // inside the request log, so those are logged with their status too.
     Ok(rest::router()
         .merge(graphql_http::router())
         .fallback(rest::not_found)
@@ -202,9 +177,7 @@ fn router(service: Arc<Service>, config: &Config) -> anyhow::Result<Router> {
         .layer(DefaultBodyLimit::max(config.body_limit()))
         .with_state(state)
         .layer(CatchPanicLayer::custom(panic_response))
-        .layer(trace)
-        .layer(PropagateRequestIdLayer::new(REQUEST_ID))
-        .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+        .layer(middleware::from_fn(request_log::log_request))
         .layer(cors(config.cors_origins.as_deref())?))
 }
 

@@ -12,6 +12,8 @@ use std::time::Duration;
 
 use diesel::result::Error as DieselError;
 
+use crate::request_log::current_request_id;
+
 /// Result type of the service layer.
 pub type AppResult<T> = Result<T, AppError>;
 
@@ -121,7 +123,7 @@ impl AppError {
 
     /// A bug or an unexpected failure: the detail is logged, the client gets a generic message.
     pub fn internal(detail: impl fmt::Display) -> Self {
-        tracing::error!(error = %detail, "internal error");
+        tracing::error!(error = %detail, request_id = %current_request_id(), "internal error");
         Self::new(
             ErrorCode::InternalServerError,
             "An internal error occurred.",
@@ -130,7 +132,7 @@ impl AppError {
 
     /// The database cannot be reached: the detail is logged, the client is told to retry.
     pub fn unavailable(detail: impl fmt::Display) -> Self {
-        tracing::warn!(error = %detail, "database unavailable");
+        tracing::warn!(error = %detail, request_id = %current_request_id(), "database unavailable");
         Self::new(
             ErrorCode::ServiceUnavailable,
             "The service is temporarily unavailable. Please retry shortly.",

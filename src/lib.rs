@@ -12,6 +12,7 @@ pub mod error;
 pub mod graphql;
 pub mod graphql_http;
 pub mod model;
+pub mod request_log;
 pub mod rest;
 pub mod service;
 pub mod telemetry;
