@@ -1,20 +1,22 @@
-//! Structured logging. One line per request comes from the trace layer in
-//! `app`; request bodies, tokens and passwords are never logged.
+//! Structured logging. One line per request comes from `request_log`;
+//! request bodies, tokens and passwords are never logged.
 
-use std::io::{BufWriter, IsTerminal, stdout};
+mod batched_writer;
 
-use tracing_appender::non_blocking::WorkerGuard;
+use std::io::{IsTerminal, stdout};
+
+pub use batched_writer::FlushGuard;
 use tracing_subscriber::EnvFilter;
 
 /// Installs the global subscriber with a filter such as `info` or
-/// `datakeep=debug`. Lines are written by a background thread that drains a
-/// queue into a buffer and flushes whenever the queue is empty: under load
-/// many lines share one write system call, and when idle each appears at
-/// once. Keep the returned guard alive until exit; dropping it flushes.
-pub fn init(filter: &str) -> anyhow::Result<WorkerGuard> {
+/// `datakeep=debug`. Lines go to stdout from a background thread, many to a
+/// write, within 20 ms. Keep the returned guard alive until exit; dropping
+/// it writes what is still waiting.
+pub fn init(filter: &str) -> anyhow::Result<FlushGuard> {
     let filter = EnvFilter::try_new(filter)
         .map_err(|e| anyhow::anyhow!("LOG_LEVEL: invalid filter {filter:?}: {e}"))?;
-    let (writer, guard) = tracing_appender::non_blocking(BufWriter::new(stdout()));
+    let (writer, guard) = batched_writer::spawn(stdout())
+        .map_err(|e| anyhow::anyhow!("starting the log writer: {e}"))?;
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_target(false)
