@@ -20,7 +20,7 @@ use crate::auth::{PasswordHasher, TokenCodec};
 use crate::config::Config;
 use crate::db::{Database, DatabaseUrl};
 use crate::error::AppError;
-use crate::graphql::build_schema;
+use crate::graphql::build_executor;
 use crate::graphql_http::{self, GraphqlEndpoint};
 use crate::request_log::{self, REQUEST_ID};
 use crate::rest;
@@ -163,7 +163,7 @@ fn router(service: Arc<Service>, config: &Config) -> anyhow::Result<Router> {
     let limits = config.graphql_limits();
     let state = AppState {
         graphql: GraphqlEndpoint {
-            schema: build_schema(Arc::clone(&service), limits),
+            executor: Arc::new(build_executor(Arc::clone(&service), limits)),
             max_batch: limits.max_batch,
         },
         service,

@@ -3,6 +3,7 @@
 //! requests; `GET ?query=` runs queries only; a plain `GET` serves GraphiQL.
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 
 use async_graphql::http::GraphiQLSource;
 use async_graphql::{BatchRequest, BatchResponse, ServerError, Value};
@@ -18,14 +19,14 @@ use serde::Serialize;
 
 use crate::auth::bearer_token;
 use crate::error::{AppError, ErrorCode};
-use crate::graphql::{AppSchema, RequestContext, codes};
+use crate::graphql::{Executor, RequestContext, codes};
 use crate::rest::{BEARER_CHALLENGE, content_type_essence, read_body, status_of};
 
 /// What the `/graphql` route needs: the schema and the batch limit.
 #[derive(Clone)]
 pub struct GraphqlEndpoint {
-    /// The executable schema.
-    pub schema: AppSchema,
+    /// Runs requests against the schema.
+    pub executor: Arc<Executor>,
     /// Most operations accepted in one batch.
     pub max_batch: usize,
 }
@@ -60,8 +61,11 @@ async fn execute_post(
             codes::BATCH_LIMIT,
         );
     }
-    let context = request_context(&headers, client, false);
-    let response = endpoint.schema.execute_batch(batch.data(context)).await;
+    let context = request_context(&headers, client);
+    let response = endpoint
+        .executor
+        .execute_batch(batch.data(context), false)
+        .await;
     render(response)
 }
 
@@ -90,8 +94,8 @@ async fn query_or_graphiql(
             return request_error(&error, error.code().as_str());
         }
     };
-    let context = request_context(&headers, client, true);
-    let response = endpoint.schema.execute(request.data(context)).await;
+    let context = request_context(&headers, client);
+    let response = endpoint.executor.execute(request.data(context), true).await;
     render(BatchResponse::Single(response))
 }
 
@@ -124,7 +128,7 @@ fn decode_body(
     })
 }
 
-fn request_context(headers: &HeaderMap, client: SocketAddr, read_only: bool) -> RequestContext {
+fn request_context(headers: &HeaderMap, client: SocketAddr) -> RequestContext {
     RequestContext {
         bearer_token: headers
             .get(header::AUTHORIZATION)
@@ -132,7 +136,6 @@ fn request_context(headers: &HeaderMap, client: SocketAddr, read_only: bool) -> 
             .and_then(bearer_token)
             .map(str::to_owned),
         client: client.ip(),
-        read_only,
     }
 }
 

@@ -58,22 +58,23 @@ pub fn code_parse_error(error: &mut ServerError) {
     set_code_if_missing(error, codes::PARSE_FAILED);
 }
 
-/// Codes validation failures; async-graphql reports its limits with fixed messages.
-pub fn code_validation_errors(errors: &mut [ServerError]) {
-    for error in errors {
-        let code = match error.message.as_str() {
-            "Query is nested too deep." => codes::DEPTH_LIMIT,
-            "Query is too complex." => codes::COMPLEXITY_LIMIT,
-            _ => codes::VALIDATION_FAILED,
+/// Codes every error still without one after execution. Service errors
+/// carry theirs; what is left are async-graphql's own failures: its depth
+/// and complexity limits, which it reports with fixed messages, and
+/// validation or argument and variable coercion failures, which are the
+/// caller's input, not a server fault.
+pub fn code_uncoded_errors(response: &mut Response) {
+    for error in &mut response.errors {
+        let message = error.message.as_str();
+        let code = if message == "Query is nested too deep."
+            || message.starts_with("The recursion depth of the query cannot be greater than")
+        {
+            codes::DEPTH_LIMIT
+        } else if message == "Query is too complex." {
+            codes::COMPLEXITY_LIMIT
+        } else {
+            codes::VALIDATION_FAILED
         };
         set_code_if_missing(error, code);
-    }
-}
-
-/// Codes whatever is still uncoded after execution: failures while coercing
-/// arguments or variables, which are the caller's input, not a server fault.
-pub fn code_remaining_errors(response: &mut Response) {
-    for error in &mut response.errors {
-        set_code_if_missing(error, codes::VALIDATION_FAILED);
     }
 }

@@ -20,6 +20,7 @@ use crate::service::Service;
 
 pub use errors::codes;
 pub use limits::Limits;
+pub use pipeline::Executor;
 
 /// How many distinct parsed documents are kept.
 const DOCUMENT_CACHE_SIZE: std::num::NonZeroUsize = std::num::NonZeroUsize::new(512).unwrap();
@@ -42,18 +43,17 @@ pub struct RequestContext {
     pub bearer_token: Option<String>,
     /// The client's address, for rate limiting token requests.
     pub client: IpAddr,
-    /// True for `GET /graphql?query=…`, where mutations are refused.
-    pub read_only: bool,
 }
 
-/// Builds the schema over the service, with the configured limits.
-pub fn build_schema(service: Arc<Service>, limits: Limits) -> AppSchema {
-    let builder = Schema::build(Query::default(), Mutation::default(), EmptySubscription)
+/// Builds the schema over the service, with the configured limits, ready
+/// to run requests.
+pub fn build_executor(service: Arc<Service>, limits: Limits) -> Executor {
+    let schema = Schema::build(Query::default(), Mutation::default(), EmptySubscription)
         .data(service)
         .limit_depth(limits.max_depth)
         .limit_complexity(limits.max_complexity)
-        .extension(pipeline::Pipeline::new(limits, DOCUMENT_CACHE_SIZE));
-    builder.finish()
+        .finish();
+    Executor::new(schema, limits, DOCUMENT_CACHE_SIZE)
 }
 
 /// The schema as SDL, exactly what `schema.graphql` holds.
