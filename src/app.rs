@@ -7,12 +7,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
-use axum::extract::{DefaultBodyLimit, FromRef};
+use axum::extract::{DefaultBodyLimit, FromRef, Request};
 use axum::http::{HeaderValue, Method, header};
 use axum::response::{IntoResponse, Response};
 use axum::serve::ListenerExt;
-use axum::{Router, middleware};
+use axum::{Router, ServiceExt, middleware};
 use tokio::net::TcpListener;
+use tower::ServiceBuilder;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 
@@ -49,6 +50,9 @@ impl FromRef<AppState> for GraphqlEndpoint {
 pub struct App {
     service: Arc<Service>,
     router: Router,
+    /// Applied around the whole router in [`App::serve`], not per route.
+    cors: CorsLayer,
+    body_limit: usize,
 }
 
 impl App {
@@ -69,8 +73,12 @@ impl App {
             config.token_rate_limit,
             usize::try_from(config.max_value_bytes)?,
         ));
-        let router = router(Arc::clone(&service), config)?;
-        Ok(Self { service, router })
+        Ok(Self {
+            router: router(Arc::clone(&service), config),
+            cors: cors(config.cors_origins.as_deref())?,
+            body_limit: config.body_limit(),
+            service,
+        })
     }
 
     /// Serves until `shutdown` resolves, then finishes in-flight requests.
@@ -93,10 +101,15 @@ impl App {
                 tracing::debug!(error = %err, "could not set TCP_NODELAY");
             }
         });
+        // Layers that need no route go around the router once: a layer added
+        // with `Router::layer` wraps (and boxes) every route separately.
+        let app = ServiceBuilder::new()
+            .layer(self.cors)
+            .layer(DefaultBodyLimit::max(self.body_limit))
+            .service(self.router);
         let result = axum::serve(
             listener,
-            self.router
-                .into_make_service_with_connect_info::<SocketAddr>(),
+            ServiceExt::<Request>::into_make_service_with_connect_info::<SocketAddr>(app),
         )
         .with_graceful_shutdown(shutdown)
         .await;
@@ -159,7 +172,7 @@ fn jwt_secret(config: &Config) -> Vec<u8> {
     }
 }
 
-fn router(service: Arc<Service>, config: &Config) -> anyhow::Result<Router> {
+fn router(service: Arc<Service>, config: &Config) -> Router {
     let limits = config.graphql_limits();
     let state = AppState {
         graphql: GraphqlEndpoint {
@@ -170,15 +183,13 @@ fn router(service: Arc<Service>, config: &Config) -> anyhow::Result<Router> {
     };
     // Layers added later wrap the earlier ones: panics become JSON 500s
     // inside the request log, so those are logged with their status too.
-    Ok(rest::router()
+    rest::router()
         .merge(graphql_http::router())
         .fallback(rest::not_found)
         .method_not_allowed_fallback(rest::method_not_allowed)
-        .layer(DefaultBodyLimit::max(config.body_limit()))
         .with_state(state)
         .layer(CatchPanicLayer::custom(panic_response))
         .layer(middleware::from_fn(request_log::log_request))
-        .layer(cors(config.cors_origins.as_deref())?))
 }
 
 /// CORS for browser apps on other origins: any origin unless `CORS_ORIGINS`
