@@ -68,6 +68,7 @@ impl App {
         let passwords = PasswordHasher::new(config.bcrypt_cost, config.hash_permits()).await?;
         let service = Arc::new(Service::new(
             db,
+            config.readers(),
             passwords,
             tokens,
             config.token_rate_limit,

@@ -85,6 +85,13 @@ pub struct Config {
           value_parser = clap::value_parser!(u64).range(0..=1024))]
     pub db_pool_size: u64,
 
+    /// How many entry-read queries may run at once; reads that arrive while
+    /// all are busy share the next query (see `db/entry_reader.rs`). 0 means
+    /// one per CPU core.
+    #[arg(long, env = "DB_READERS", default_value_t = 0,
+          value_parser = clap::value_parser!(u64).range(0..=1024))]
+    pub db_readers: u64,
+
     /// Seconds to wait for a database connection before answering 503.
     #[arg(long, env = "DB_TIMEOUT_SECS", default_value_t = 3,
           value_parser = clap::value_parser!(u64).range(1..=300))]
@@ -169,6 +176,14 @@ impl Config {
     pub fn pool_size(&self) -> usize {
         match usize::try_from(self.db_pool_size).unwrap_or(usize::MAX) {
             0 => 4 * cores(),
+            n => n,
+        }
+    }
+
+    /// How many entry-read queries may run at once.
+    pub fn readers(&self) -> usize {
+        match usize::try_from(self.db_readers).unwrap_or(usize::MAX) {
+            0 => cores(),
             n => n,
         }
     }

@@ -12,7 +12,7 @@ use crate::model::{Entry, UserId};
 /// An entry as stored. The key is raw bytes (VARBINARY / BLOB) so that it
 /// compares byte for byte; it is always valid UTF-8 because only validated
 /// strings are written.
-#[derive(Debug, Queryable, Selectable)]
+#[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = entries)]
 pub struct EntryRow {
     pub key: Vec<u8>,
@@ -69,15 +69,33 @@ pub async fn find(
     dispatch!(conn, c => row.select(EntryRow::as_select()).get_result(c).await.optional())
 }
 
-/// Loads only an entry's value: for callers that need nothing else, without
-/// the columns they would discard.
-pub async fn find_value(
+/// An entry with its owner, as [`find_many`] returns it.
+#[derive(Debug, Queryable, Selectable)]
+#[diesel(table_name = entries)]
+pub struct OwnedEntryRow {
+    pub user_id: i64,
+    #[diesel(embed)]
+    pub entry: EntryRow,
+}
+
+/// Loads the entries named by `wanted` (owner and key) in one query; those
+/// that do not exist are absent from the result. Each distinct length of
+/// `wanted` is its own statement text, so the prepared-statement cache
+/// keeps one statement per batch size.
+pub async fn find_many(
     conn: &mut DbConnection,
-    owner: UserId,
-    key: &[u8],
-) -> QueryResult<Option<String>> {
-    let query = entries::table.find((owner.0, key)).select(entries::value);
-    dispatch!(conn, c => query.get_result(c).await.optional())
+    wanted: &[(UserId, &[u8])],
+) -> QueryResult<Vec<OwnedEntryRow>> {
+    if wanted.is_empty() {
+        return Ok(Vec::new());
+    }
+    dispatch!(conn, c => {
+        let mut query = entries::table.select(OwnedEntryRow::as_select()).into_boxed();
+        for (owner, key) in wanted {
+            query = query.or_filter(entries::user_id.eq(owner.0).and(entries::key.eq(*key)));
+        }
+        query.load(c).await
+    })
 }
 
 /// Inserts a new entry; the primary key rejects a duplicate.

@@ -7,6 +7,7 @@
 
 mod connection;
 pub mod entries;
+mod entry_reader;
 mod pool;
 pub mod schema;
 mod url;
@@ -21,6 +22,7 @@ use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 
 pub(crate) use connection::dispatch;
 pub use connection::{Backend, DbConnection};
+pub use entry_reader::EntryReader;
 pub use url::{DEFAULT_URL, DatabaseUrl};
 
 /// A connection checked out of the pool.

@@ -7,28 +7,34 @@ use crate::error::{AppError, AppResult, ErrorCode};
 use crate::model::{Entry, UserId};
 
 impl Service {
-    /// Reads one entry with a single primary-key lookup. Entries are deleted
+    /// Reads one entry. Reads go through the [`EntryReader`](crate::db::EntryReader),
+    /// which answers concurrent reads with one query. Entries are deleted
     /// with their account (the foreign key cascades), so a hit proves the
     /// account exists; only a miss costs a second query to tell a missing
     /// key from a deleted account.
     pub async fn get_entry(&self, user: UserId, key: &str) -> AppResult<Entry> {
         validation::key(key)?;
-        let mut conn = self.db.conn().await?;
-        match db::entries::find(&mut conn, user, key.as_bytes(), false).await? {
+        match self.entry_reader.find(user, key.as_bytes()).await? {
             Some(row) => to_entry(row),
-            None => Err(missing_key_or_account(&mut conn, user).await),
+            None => Err(self.missing_key_or_account(user).await),
         }
     }
 
     /// Reads only an entry's value, for callers that need nothing else
-    /// (REST): the same rules and errors as [`Service::get_entry`], with
-    /// fewer columns to fetch and decode.
+    /// (REST): the same rules and errors as [`Service::get_entry`].
     pub async fn read_value(&self, user: UserId, key: &str) -> AppResult<String> {
         validation::key(key)?;
-        let mut conn = self.db.conn().await?;
-        match db::entries::find_value(&mut conn, user, key.as_bytes()).await? {
-            Some(value) => Ok(value),
-            None => Err(missing_key_or_account(&mut conn, user).await),
+        match self.entry_reader.find(user, key.as_bytes()).await? {
+            Some(row) => Ok(row.value),
+            None => Err(self.missing_key_or_account(user).await),
+        }
+    }
+
+    /// After a read found nothing: was the key missing, or the account gone?
+    async fn missing_key_or_account(&self, user: UserId) -> AppError {
+        match self.db.conn().await {
+            Ok(mut conn) => missing_key_or_account(&mut conn, user).await,
+            Err(error) => error.into(),
         }
     }
 

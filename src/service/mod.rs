@@ -13,13 +13,14 @@ use std::num::NonZeroU32;
 use chrono::{NaiveDateTime, SubsecRound, Utc};
 
 use crate::auth::{PasswordHasher, TokenCodec};
-use crate::db::Database;
+use crate::db::{Database, EntryReader};
 
 pub use rate_limit::TokenRateLimiter;
 
 /// Everything a request needs: the database, credentials, and limits.
 pub struct Service {
     db: Database,
+    entry_reader: EntryReader,
     passwords: PasswordHasher,
     tokens: TokenCodec,
     token_limiter: Option<TokenRateLimiter>,
@@ -27,15 +28,18 @@ pub struct Service {
 }
 
 impl Service {
-    /// Assembles the service from its parts.
+    /// Assembles the service from its parts; starts `readers` tasks for
+    /// entry reads on the current tokio runtime (see [`EntryReader`]).
     pub fn new(
         db: Database,
+        readers: usize,
         passwords: PasswordHasher,
         tokens: TokenCodec,
         token_rate_limit: u32,
         max_value_bytes: usize,
     ) -> Self {
         Self {
+            entry_reader: EntryReader::start(db.clone(), readers),
             db,
             passwords,
             tokens,

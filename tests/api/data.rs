@@ -579,3 +579,52 @@ async fn concurrent_updates_each_bump_the_version_once() {
     );
 }
 backend_test!(concurrent_updates_each_bump_the_version_once);
+
+async fn concurrent_reads_each_get_their_own_answer() {
+    // One reader task, so reads that arrive together share a query.
+    let app = Arc::new(TestApp::builder().option("--db-readers", "1").build().await);
+    let alice = Arc::new(app.signed_in().await);
+    let bob = Arc::new(app.signed_in().await);
+    for i in 0..8 {
+        app.store(&alice, &format!("k{i}"), &format!("alice {i}"))
+            .await;
+        app.store(&bob, &format!("k{i}"), &format!("bob {i}")).await;
+    }
+    app.store(&bob, "only-bob", "bob's").await;
+
+    // Each of the 8 keys twice by both, plus keys that are missing for the
+    // reader (absent, or another account's).
+    let mut reads = Vec::new();
+    for round in 0..2 {
+        for i in 0..8 {
+            reads.push((
+                Arc::clone(&alice),
+                format!("k{i}"),
+                Some(format!("alice {i}")),
+            ));
+            reads.push((Arc::clone(&bob), format!("k{i}"), Some(format!("bob {i}"))));
+        }
+        reads.push((Arc::clone(&alice), format!("missing-{round}"), None));
+        reads.push((Arc::clone(&alice), "only-bob".to_owned(), None));
+    }
+    let replies: Vec<_> = reads
+        .iter()
+        .map(|(user, key, _)| {
+            let (app, user, key) = (Arc::clone(&app), Arc::clone(user), key.clone());
+            tokio::spawn(async move { app.read(&user, &key).await })
+        })
+        .collect();
+
+    for ((_, key, expected), reply) in reads.iter().zip(replies) {
+        let reply = reply.await.expect("read task");
+        match expected {
+            Some(value) => {
+                assert_eq!(reply.status, StatusCode::OK, "{key}: {reply:?}");
+                assert_eq!(reply.body["data"]["key"], key.as_str());
+                assert_eq!(reply.body["data"]["value"], value.as_str(), "{key}");
+            }
+            None => assert_error(&reply, StatusCode::NOT_FOUND, "KEY_NOT_FOUND"),
+        }
+    }
+}
+backend_test!(concurrent_reads_each_get_their_own_answer);
