@@ -78,9 +78,10 @@ pub struct Config {
     #[arg(long, env = "TOKEN_RATE_LIMIT", default_value_t = 20)]
     pub token_rate_limit: u32,
 
-    /// Maximum number of pooled database connections; 0 means four per CPU
-    /// core (measured best on 2 cores: more connections only add contention
-    /// in the database and lengthen the latency tail, see BENCHMARKS.md).
+    /// Maximum number of pooled database connections; 0 means 16 per CPU
+    /// core, at most 64. Entry reads use at most `DB_READERS` of them, so the
+    /// rest carry writes, whose commits the database flushes together: more
+    /// writes in flight means more commits per flush (see BENCHMARKS.md).
     #[arg(long, env = "DB_POOL_SIZE", default_value_t = 0,
           value_parser = clap::value_parser!(u64).range(0..=1024))]
     pub db_pool_size: u64,
@@ -175,7 +176,7 @@ impl Config {
     /// How many database connections the pool may hold.
     pub fn pool_size(&self) -> usize {
         match usize::try_from(self.db_pool_size).unwrap_or(usize::MAX) {
-            0 => 4 * cores(),
+            0 => (16 * cores()).min(MAX_DEFAULT_POOL_SIZE),
             n => n,
         }
     }
@@ -196,6 +197,10 @@ impl Config {
         }
     }
 }
+
+/// The default pool stays well inside MariaDB's default `max_connections`
+/// (151) on a machine with many cores.
+const MAX_DEFAULT_POOL_SIZE: usize = 64;
 
 /// CPU cores available to the process, for the defaults that scale with them.
 fn cores() -> usize {

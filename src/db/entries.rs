@@ -79,19 +79,21 @@ pub struct OwnedEntryRow {
 }
 
 /// Loads the entries named by `wanted` (owner and key) in one query; those
-/// that do not exist are absent from the result. Each distinct length of
-/// `wanted` is its own statement text, so the prepared-statement cache
-/// keeps one statement per batch size.
+/// that do not exist are absent from the result. The list is padded to a
+/// power of two by repeating its last pair, so that the statement texts, and
+/// the prepared statements each connection caches, stay few (six up to 32).
 pub async fn find_many(
     conn: &mut DbConnection,
     wanted: &[(UserId, &[u8])],
 ) -> QueryResult<Vec<OwnedEntryRow>> {
-    if wanted.is_empty() {
+    let Some(&last) = wanted.last() else {
         return Ok(Vec::new());
-    }
+    };
+    let padding = wanted.len().next_power_of_two() - wanted.len();
+    let pairs = wanted.iter().chain(std::iter::repeat_n(&last, padding));
     dispatch!(conn, c => {
         let mut query = entries::table.select(OwnedEntryRow::as_select()).into_boxed();
-        for (owner, key) in wanted {
+        for (owner, key) in pairs {
             query = query.or_filter(entries::user_id.eq(owner.0).and(entries::key.eq(*key)));
         }
         query.load(c).await

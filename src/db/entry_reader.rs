@@ -11,9 +11,13 @@
 //! A read still sees every write that finished before it was asked for: its
 //! query starts after it joined the queue. The query runs in the reader's
 //! task, so a request that goes away mid-read cannot abandon a connection
-//! half-way through a statement.
+//! half-way through a statement. A read waits at most the pool's wait
+//! timeout for its answer, as a direct query waits at most that long for a
+//! connection: with the database down, queued reads fail with 503 in time
+//! instead of waiting behind one another's failures.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use tokio::sync::{Mutex, mpsc, oneshot};
 
@@ -41,6 +45,8 @@ impl Lookup {
 /// The queue of entry reads and the tasks that answer them.
 pub struct EntryReader {
     queue: mpsc::UnboundedSender<Lookup>,
+    /// The longest a read waits for its answer.
+    patience: Duration,
 }
 
 impl EntryReader {
@@ -49,12 +55,13 @@ impl EntryReader {
     /// connection only while its query runs, so reads take at most
     /// `readers` of the pool's connections and leave the rest to writes.
     pub fn start(db: Database, readers: usize) -> Self {
+        let patience = db.wait_timeout();
         let (queue, waiting) = mpsc::unbounded_channel();
         let waiting = Arc::new(Mutex::new(waiting));
         for _ in 0..readers.max(1) {
             tokio::spawn(answer_reads(db.clone(), Arc::clone(&waiting)));
         }
-        Self { queue }
+        Self { queue, patience }
     }
 
     /// The entry `owner` has under `key`, or `None` when there is none.
@@ -68,9 +75,11 @@ impl EntryReader {
         self.queue
             .send(lookup)
             .map_err(|_| AppError::internal("the entry readers have stopped"))?;
-        answer
-            .await
-            .map_err(|_| AppError::internal("an entry reader dropped a read"))?
+        match tokio::time::timeout(self.patience, answer).await {
+            Ok(Ok(found)) => found,
+            Ok(Err(_)) => Err(AppError::internal("an entry reader dropped a read")),
+            Err(_) => Err(AppError::unavailable("no entry reader answered in time")),
+        }
     }
 }
 
@@ -85,7 +94,12 @@ async fn answer_reads(db: Database, waiting: Arc<Mutex<mpsc::UnboundedReceiver<L
         if taken == 0 {
             return;
         }
-        answer(&db, &mut batch).await;
+        // Reads whose askers gave up (timed out, or their client left) are
+        // not worth a query.
+        batch.retain(|lookup| !lookup.reply.is_closed());
+        if !batch.is_empty() {
+            answer(&db, &mut batch).await;
+        }
     }
 }
 

@@ -64,6 +64,10 @@ impl Database {
         };
         let pool = deadpool::managed::Pool::builder(pool::DbManager::new(url.clone()))
             .max_size(max_size)
+            // The most recently used connection goes out first, so light
+            // traffic keeps reusing a few warm connections (their buffers
+            // and prepared statements) instead of cycling through them all.
+            .queue_mode(deadpool::managed::QueueMode::Lifo)
             .wait_timeout(Some(timeout))
             .create_timeout(Some(timeout))
             .recycle_timeout(Some(timeout))
@@ -74,6 +78,11 @@ impl Database {
             url,
             keeper: Arc::default(),
         })
+    }
+
+    /// How long a checkout waits for a connection before giving up.
+    pub fn wait_timeout(&self) -> Duration {
+        self.pool.timeouts().wait.unwrap_or(Duration::MAX)
     }
 
     /// Checks a connection out of the pool.

@@ -813,7 +813,9 @@ fn init_logging() {
 
 /// A TCP proxy between the server and the database, so a test can simulate
 /// an outage: [`stop`](Self::stop) closes the port and cuts every open
-/// connection; [`start`](Self::start) listens on the same port again.
+/// connection; [`hang`](Self::hang) cuts them and then accepts connections
+/// that never answer (a database that is reachable but stuck);
+/// [`start`](Self::start) forwards to the database again.
 pub struct DbProxy {
     addr: SocketAddr,
     upstream: (String, u16),
@@ -867,13 +869,22 @@ impl DbProxy {
         }
     }
 
+    /// Cuts every connection, then accepts new ones and never answers on
+    /// them: connecting succeeds, the database's greeting never comes.
+    pub async fn hang(&self) {
+        self.stop().await;
+        let listener = listen(self.addr).expect("re-binding the database proxy's port");
+        *self.running.lock().await = Some(self.serve(listener, None));
+    }
+
     fn run(&self, listener: TcpListener) -> Running {
+        self.serve(listener, Some(self.upstream.clone()))
+    }
+
+    /// Accepts on `listener`, forwarding to `upstream`, or to nowhere.
+    fn serve(&self, listener: TcpListener, upstream: Option<(String, u16)>) -> Running {
         let connections = Arc::new(Mutex::new(JoinSet::new()));
-        let accept = tokio::spawn(accept_loop(
-            listener,
-            self.upstream.clone(),
-            Arc::clone(&connections),
-        ));
+        let accept = tokio::spawn(accept_loop(listener, upstream, Arc::clone(&connections)));
         Running {
             accept,
             connections,
@@ -892,7 +903,7 @@ fn listen(addr: SocketAddr) -> std::io::Result<TcpListener> {
 
 async fn accept_loop(
     listener: TcpListener,
-    upstream: (String, u16),
+    upstream: Option<(String, u16)>,
     connections: Arc<Mutex<JoinSet<()>>>,
 ) {
     loop {
@@ -909,7 +920,11 @@ async fn accept_loop(
         while connections.try_join_next().is_some() {}
         connections.spawn(async move {
             let mut client = client;
-            if let Ok(mut server) = TcpStream::connect((upstream.0.as_str(), upstream.1)).await {
+            let Some((host, port)) = upstream else {
+                // Hanging: hold the connection open, say nothing.
+                return std::future::pending().await;
+            };
+            if let Ok(mut server) = TcpStream::connect((host.as_str(), port)).await {
                 let _ = tokio::io::copy_bidirectional(&mut client, &mut server).await;
             }
         });

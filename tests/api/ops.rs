@@ -281,6 +281,37 @@ async fn a_database_outage_is_503_and_the_server_recovers_by_itself() {
 }
 mysql_test!(a_database_outage_is_503_and_the_server_recovers_by_itself);
 
+/// MySQL only, like the outage above. A database that accepts connections
+/// but never answers makes every attempt wait out the timeout; reads queued
+/// behind one reader task must each still fail within the bound, not one
+/// timeout after another.
+async fn reads_queued_behind_a_stuck_database_each_fail_fast() {
+    let app = TestApp::builder()
+        .option("--db-timeout-secs", "2")
+        .option("--db-readers", "1")
+        .with_db_proxy()
+        .build()
+        .await;
+    let user = app.signed_in().await;
+    app.store(&user, "before", "stored before the outage").await;
+
+    app.db_proxy().hang().await;
+    // More reads than one query takes (32), so they queue behind each other.
+    let mut reads = tokio::task::JoinSet::new();
+    for _ in 0..100 {
+        let read = app.get(&data_path("before")).bearer_auth(&user.token);
+        reads.spawn(assert_unavailable("a queued GET", read));
+    }
+    while let Some(read) = reads.join_next().await {
+        read.expect("a queued GET failed its check");
+    }
+
+    app.db_proxy().stop().await;
+    app.db_proxy().start().await;
+    assert_eq!(poll_until_ok(&app, &user).await, "stored before the outage");
+}
+mysql_test!(reads_queued_behind_a_stuck_database_each_fail_fast);
+
 /// Reads `before` until it answers 200 (for up to 10 s); returns the value.
 async fn poll_until_ok(app: &TestApp, user: &crate::harness::User) -> String {
     let deadline = Instant::now() + Duration::from_secs(10);
