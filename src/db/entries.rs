@@ -3,6 +3,9 @@
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
+use diesel::query_builder::{AstPass, QueryFragment, QueryId};
+use diesel::serialize::ToSql;
+use diesel::sql_types::{BigInt, Binary, Text, Timestamp};
 use diesel_async::RunQueryDsl;
 
 use super::schema::entries;
@@ -114,12 +117,72 @@ pub async fn update_value(
     value: &str,
     now: NaiveDateTime,
 ) -> QueryResult<usize> {
-    let query = diesel::update(entries::table.find((owner.0, key))).set((
-        entries::value.eq(value),
-        entries::version.eq(entries::version + 1),
-        entries::updated_at.eq(now),
-    ));
+    let query = ReplaceValue {
+        owner: owner.0,
+        key,
+        value,
+        now,
+    };
     dispatch!(conn, c => query.execute(c).await)
+}
+
+/// `UPDATE entries SET value = ?, version = version + 1, updated_at = ?
+/// WHERE user_id = ? AND key = ?`, as a statement of its own. diesel marks
+/// every `UPDATE` it builds as not cacheable (a changeset's optional fields
+/// can change its text), so the driver prepared, ran and closed the DSL's
+/// update on every call: two round trips, and a statement for the database
+/// to parse each time. This text never changes, so it is prepared once per
+/// connection and each replace is one round trip.
+struct ReplaceValue<'a> {
+    owner: i64,
+    key: &'a [u8],
+    value: &'a str,
+    now: NaiveDateTime,
+}
+
+/// One statement text, so one cache entry (diesel's derive does not take
+/// borrowed fields).
+impl QueryId for ReplaceValue<'_> {
+    type QueryId = ReplaceValue<'static>;
+    const HAS_STATIC_QUERY_ID: bool = true;
+}
+
+impl<DB> QueryFragment<DB> for ReplaceValue<'_>
+where
+    DB: diesel::backend::Backend
+        + diesel::sql_types::HasSqlType<BigInt>
+        + diesel::sql_types::HasSqlType<Binary>
+        + diesel::sql_types::HasSqlType<Text>
+        + diesel::sql_types::HasSqlType<Timestamp>,
+    i64: ToSql<BigInt, DB>,
+    [u8]: ToSql<Binary, DB>,
+    str: ToSql<Text, DB>,
+    NaiveDateTime: ToSql<Timestamp, DB>,
+{
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, DB>) -> QueryResult<()> {
+        out.push_sql("UPDATE ");
+        entries::table.walk_ast(out.reborrow())?;
+        out.push_sql(" SET ");
+        out.push_identifier(entries::value::NAME)?;
+        out.push_sql(" = ");
+        out.push_bind_param::<Text, _>(self.value)?;
+        out.push_sql(", ");
+        out.push_identifier(entries::version::NAME)?;
+        out.push_sql(" = ");
+        out.push_identifier(entries::version::NAME)?;
+        out.push_sql(" + 1, ");
+        out.push_identifier(entries::updated_at::NAME)?;
+        out.push_sql(" = ");
+        out.push_bind_param::<Timestamp, _>(&self.now)?;
+        out.push_sql(" WHERE ");
+        out.push_identifier(entries::user_id::NAME)?;
+        out.push_sql(" = ");
+        out.push_bind_param::<BigInt, _>(&self.owner)?;
+        out.push_sql(" AND ");
+        out.push_identifier(entries::key::NAME)?;
+        out.push_sql(" = ");
+        out.push_bind_param::<Binary, _>(self.key)
+    }
 }
 
 /// Deletes an entry; returns how many rows went (0 or 1).
