@@ -39,8 +39,7 @@ impl EntryRow {
 }
 
 /// A new entry, borrowed from the validated request.
-#[derive(Debug, Insertable)]
-#[diesel(table_name = entries)]
+#[derive(Debug)]
 pub struct NewEntryRow<'a> {
     pub user_id: i64,
     pub key: &'a [u8],
@@ -104,8 +103,20 @@ pub async fn find_many(
 }
 
 /// Inserts a new entry; the primary key rejects a duplicate.
+///
+/// The values are a tuple of `column = value` rather than a derived
+/// `Insertable`: diesel renders a derived struct's fields as "value or
+/// DEFAULT" and so marks the statement uncacheable, which made every insert
+/// prepare, run and close its statement (two round trips instead of one).
 pub async fn insert(conn: &mut DbConnection, row: &NewEntryRow<'_>) -> QueryResult<()> {
-    let query = diesel::insert_into(entries::table).values(row);
+    let query = diesel::insert_into(entries::table).values((
+        entries::user_id.eq(row.user_id),
+        entries::key.eq(row.key),
+        entries::value.eq(row.value),
+        entries::version.eq(row.version),
+        entries::created_at.eq(row.created_at),
+        entries::updated_at.eq(row.updated_at),
+    ));
     dispatch!(conn, c => query.execute(c).await).map(drop)
 }
 
