@@ -15,11 +15,13 @@ use crate::error::AppResult;
 /// SQLite through diesel-async: each call runs on tokio's blocking pool.
 pub type SqliteConnection = SyncConnectionWrapper<diesel::SqliteConnection>;
 
-/// Set on every SQLite connection: foreign keys (for cascades) are off by
-/// default; WAL lets readers run beside the writer; the busy timeout makes
-/// a writer wait for the lock instead of failing with "database is locked".
-const SQLITE_SETUP: &str = "PRAGMA foreign_keys = ON; PRAGMA journal_mode = WAL; \
-     PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000;";
+/// Set on every SQLite connection: the busy timeout makes a connection wait
+/// for a lock instead of failing with "database is locked" (first, because
+/// switching to WAL takes a lock too, and a connection opened while another
+/// writes would fail at once); foreign keys (for cascades) are off by
+/// default; WAL lets readers run beside the writer.
+const SQLITE_SETUP: &str = "PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON; \
+     PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;";
 
 /// A connection to either backend, remembering whether it has failed.
 pub struct DbConnection {
