@@ -7,35 +7,29 @@ use crate::error::{AppError, AppResult, ErrorCode};
 use crate::model::{Entry, UserId};
 
 impl Service {
-    /// Reads one entry. Reads go through the [`EntryReader`](crate::db::EntryReader),
-    /// which answers concurrent reads with one query. Entries are deleted
-    /// with their account (the foreign key cascades), so a hit proves the
-    /// account exists; only a miss costs a second query to tell a missing
-    /// key from a deleted account.
+    /// Reads one entry.
     pub async fn get_entry(&self, user: UserId, key: &str) -> AppResult<Entry> {
-        validation::key(key)?;
-        match self.entry_reader.find(user, key.as_bytes()).await? {
-            Some(row) => to_entry(row),
-            None => Err(self.missing_key_or_account(user).await),
-        }
+        to_entry(self.read_row(user, key).await?)
     }
 
     /// Reads only an entry's value, for callers that need nothing else
     /// (REST): the same rules and errors as [`Service::get_entry`].
     pub async fn read_value(&self, user: UserId, key: &str) -> AppResult<String> {
-        validation::key(key)?;
-        match self.entry_reader.find(user, key.as_bytes()).await? {
-            Some(row) => Ok(row.value),
-            None => Err(self.missing_key_or_account(user).await),
-        }
+        Ok(self.read_row(user, key).await?.value)
     }
 
-    /// After a read found nothing: was the key missing, or the account gone?
-    async fn missing_key_or_account(&self, user: UserId) -> AppError {
-        match self.db.conn().await {
-            Ok(mut conn) => missing_key_or_account(&mut conn, user).await,
-            Err(error) => error.into(),
+    /// Reads go through the [`EntryReader`](crate::db::EntryReader), which
+    /// answers concurrent reads with one query. Entries are deleted with
+    /// their account (the foreign key cascades), so a hit proves the account
+    /// exists; only a miss costs a second query to tell a missing key from a
+    /// deleted account.
+    async fn read_row(&self, user: UserId, key: &str) -> AppResult<EntryRow> {
+        validation::key(key)?;
+        if let Some(row) = self.entry_reader.find(user, key.as_bytes()).await? {
+            return Ok(row);
         }
+        let mut conn = self.db.conn().await?;
+        Err(missing_key_or_account(&mut conn, user).await)
     }
 
     /// Creates an entry; `KEY_EXISTS` when the caller already has this key.
