@@ -47,18 +47,22 @@ impl PasswordHasher {
             // an internal error; without a handler rayon would abort.
             .panic_handler(|_| tracing::error!("a password hash panicked"))
             .build()?;
-        let mut hasher = Self {
+        // Built without its dummy hash first, only to compute that hash on
+        // the hashing threads; never handed out like this.
+        let unfinished = Self {
             cost,
             permits: Arc::new(Semaphore::new(concurrency)),
             threads: Arc::new(threads),
             dummy_hash: Arc::from(""),
         };
         let dummy_password: [u8; 24] = rand::random();
-        hasher.dummy_hash = hasher
+        let dummy_hash = unfinished
             .run(move || bcrypt::non_truncating_hash(dummy_password, cost))
-            .await??
-            .into();
-        Ok(hasher)
+            .await??;
+        Ok(Self {
+            dummy_hash: dummy_hash.into(),
+            ..unfinished
+        })
     }
 
     /// Hashes a password that validation has already limited to 72 bytes.
