@@ -1,0 +1,240 @@
+//! The HTTP transport: batches, GET, GraphiQL, bodies and their limits.
+
+use super::*;
+
+async fn a_batch_answers_with_results_in_order() {
+    let app = TestApp::new().await;
+    let token = signed_in(&app).await;
+    store(&app, &token, "one", "1").await;
+    store(&app, &token, "two", "2").await;
+
+    let batch = json!([
+        request_body("{ me { username } }", Value::Null),
+        request_body(&entry_query(), json!({ "key": "two" })),
+        request_body(&entry_query(), json!({ "key": "missing" })),
+        request_body("{ nope }", Value::Null),
+        request_body(&entry_query(), json!({ "key": "one" })),
+    ]);
+    let reply = post_graphql(&app, Some(&token), &batch).await;
+    assert_eq!(reply.status, StatusCode::OK, "{reply:?}");
+    let results = reply
+        .body
+        .as_array()
+        .expect("a batch answers with an array");
+    assert_eq!(results.len(), 5, "{reply:?}");
+    for result in results {
+        assert_graphql_response(result);
+    }
+    assert!(
+        results[0]["data"]["me"]["username"].is_string(),
+        "{reply:?}"
+    );
+    assert_eq!(results[1]["data"]["entry"]["value"], "2");
+    assert_key_not_found(&results[2]);
+    assert_rejected(&results[3], "GRAPHQL_VALIDATION_FAILED");
+    assert_eq!(results[4]["data"]["entry"]["value"], "1");
+
+    // A batch of one is still a batch.
+    let reply = post_graphql(&app, Some(&token), &json!([request_body(ME, Value::Null)])).await;
+    assert_eq!(reply.status, StatusCode::OK, "{reply:?}");
+    assert_eq!(reply.body.as_array().map(Vec::len), Some(1), "{reply:?}");
+}
+backend_test!(a_batch_answers_with_results_in_order);
+
+async fn get_runs_queries_but_never_mutations() {
+    let app = TestApp::new().await;
+    let token = signed_in(&app).await;
+    let me = gql(&app, Some(&token), ME, Value::Null).await;
+    store(&app, &token, "k", "v").await;
+
+    let reply = get_graphql(&app, Some(&token), &[("query", "{me{id}}")]).await;
+    assert_eq!(reply.status, StatusCode::OK, "{reply:?}");
+    assert_graphql_response(&reply.body);
+    assert_no_errors(&reply.body);
+    assert_eq!(reply.body["data"]["me"]["id"], me["data"]["me"]["id"]);
+    // The same, written by hand without percent-encoding the braces.
+    let reply = send(app.get("/graphql?query={me{id}}").bearer_auth(&token)).await;
+    assert_eq!(reply.status, StatusCode::OK, "{reply:?}");
+    assert_eq!(reply.body["data"]["me"]["id"], me["data"]["me"]["id"]);
+
+    // GET gets the same GraphQL codes as POST.
+    let reply = get_graphql(&app, Some(&token), &[("query", "{ me { id ")]).await;
+    assert_eq!(reply.status, StatusCode::OK, "{reply:?}");
+    assert_graphql_response(&reply.body);
+    assert_rejected(&reply.body, "GRAPHQL_PARSE_FAILED");
+    let reply = get_graphql(&app, Some(&token), &[("query", "{ me { nope } }")]).await;
+    assert_graphql_response(&reply.body);
+    assert_rejected(&reply.body, "GRAPHQL_VALIDATION_FAILED");
+    // Variables that are not JSON make it no GraphQL request at all.
+    let reply = get_graphql(
+        &app,
+        Some(&token),
+        &[("query", "{ me { id } }"), ("variables", "{not json")],
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{reply:?}");
+    assert_graphql_response(&reply.body);
+    assert_code(&reply.body, "INVALID_REQUEST");
+
+    let reply = get_graphql(
+        &app,
+        Some(&token),
+        &[
+            (
+                "query",
+                "query Read($key: String!) { entry(key: $key) { value } }",
+            ),
+            ("variables", r#"{"key":"k"}"#),
+            ("operationName", "Read"),
+        ],
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::OK, "{reply:?}");
+    assert_eq!(reply.body["data"]["entry"]["value"], "v", "{reply:?}");
+
+    // Without a token, GET is refused like POST.
+    let reply = get_graphql(&app, None, &[("query", "{me{id}}")]).await;
+    assert_code(&reply.body, "INVALID_TOKEN");
+    assert!(
+        reply
+            .header("www-authenticate")
+            .is_some_and(|v| v.starts_with("Bearer")),
+        "{reply:?}"
+    );
+
+    for mutation in [
+        r#"mutation { storeEntry(key: "via-get", value: "v") { key } }"#,
+        r#"mutation { updateEntry(key: "k", value: "changed") { key } }"#,
+        r#"mutation { deleteEntry(key: "k") { key } }"#,
+    ] {
+        let reply = get_graphql(&app, Some(&token), &[("query", mutation)]).await;
+        assert_eq!(reply.status, StatusCode::METHOD_NOT_ALLOWED, "{reply:?}");
+        assert_eq!(reply.header("allow"), Some("POST"), "{reply:?}");
+        assert_graphql_response(&reply.body);
+        assert_rejected(&reply.body, "METHOD_NOT_ALLOWED");
+    }
+    assert_key_not_found(&entry(&app, &token, "via-get").await);
+    let kept = entry(&app, &token, "k").await;
+    assert_eq!(kept["data"]["entry"]["value"], "v", "{kept}");
+    assert_eq!(kept["data"]["entry"]["version"], 1, "{kept}");
+}
+backend_test!(get_runs_queries_but_never_mutations);
+
+async fn get_without_a_query_serves_graphiql() {
+    let app = TestApp::new().await;
+    let reply = send(app.get("/graphql")).await;
+    assert_eq!(reply.status, StatusCode::OK, "{reply:?}");
+    assert!(
+        reply
+            .header("content-type")
+            .is_some_and(|t| t.starts_with("text/html")),
+        "{reply:?}"
+    );
+    assert!(reply.text.to_lowercase().contains("graphiql"), "{reply:?}");
+    assert!(
+        reply.text.contains("/graphql"),
+        "the page names its endpoint: {reply:?}"
+    );
+}
+backend_test!(get_without_a_query_serves_graphiql);
+
+async fn bodies_that_are_not_graphql_requests_are_invalid_request() {
+    let app = TestApp::new().await;
+    let token = signed_in(&app).await;
+
+    for body in [
+        "not json",
+        "{",
+        "42",
+        "\"{ me { id } }\"",
+        r#"{"query": 5}"#,
+        "[1, 2]",
+    ] {
+        let reply = send(
+            app.client()
+                .post(app.url("/graphql"))
+                .bearer_auth(&token)
+                .header("content-type", "application/json")
+                .body(body),
+        )
+        .await;
+        assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{body}: {reply:?}");
+        assert_graphql_response(&reply.body);
+        assert_code(&reply.body, "INVALID_REQUEST");
+    }
+
+    // A GraphQL request under another content type (README: JSON only).
+    let reply = send(
+        app.client()
+            .post(app.url("/graphql"))
+            .bearer_auth(&token)
+            .header("content-type", "text/plain")
+            .body(r#"{"query":"{ me { id } }"}"#),
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{reply:?}");
+    assert_graphql_response(&reply.body);
+    assert_code(&reply.body, "INVALID_REQUEST");
+
+    // A charset parameter is still JSON.
+    let reply = send(
+        app.client()
+            .post(app.url("/graphql"))
+            .bearer_auth(&token)
+            .header("content-type", "application/json; charset=utf-8")
+            .body(r#"{"query":"{ me { id } }"}"#),
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::OK, "{reply:?}");
+    assert_no_errors(&reply.body);
+}
+backend_test!(bodies_that_are_not_graphql_requests_are_invalid_request);
+
+async fn a_body_over_the_limit_is_payload_too_large() {
+    let app = TestApp::builder()
+        .option("--max-body-bytes", "2048")
+        .build()
+        .await;
+    let token = signed_in(&app).await;
+    let reply = post_graphql(
+        &app,
+        Some(&token),
+        &request_body(
+            &store_mutation(),
+            json!({ "key": "big", "value": "v".repeat(4096) }),
+        ),
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::PAYLOAD_TOO_LARGE, "{reply:?}");
+    assert_graphql_response(&reply.body);
+    assert_code(&reply.body, "PAYLOAD_TOO_LARGE");
+    assert_key_not_found(&entry(&app, &token, "big").await);
+}
+backend_test!(a_body_over_the_limit_is_payload_too_large);
+
+async fn a_maximal_value_round_trips_however_its_json_is_escaped() {
+    // The default limits: 1 MiB values, and a body limit that fits a
+    // maximal value even when every byte is escaped as \u0001 (README).
+    let app = TestApp::new().await;
+    let token = signed_in(&app).await;
+    let controls = "\u{1}".repeat(1_048_576);
+    let stored = store(&app, &token, "controls", &controls).await;
+    assert_eq!(stored["version"], 1);
+    let read = entry(&app, &token, "controls").await;
+    assert_no_errors(&read);
+    assert!(
+        read["data"]["entry"]["value"] == controls.as_str(),
+        "the value came back changed"
+    );
+
+    let over = "a".repeat(1_048_577);
+    let body = gql(
+        &app,
+        Some(&token),
+        &store_mutation(),
+        json!({ "key": "over", "value": over }),
+    )
+    .await;
+    assert_rejected(&body, "INVALID_VALUE");
+}
+backend_test!(a_maximal_value_round_trips_however_its_json_is_escaped);
