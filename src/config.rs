@@ -120,6 +120,12 @@ pub struct Config {
           value_parser = clap::value_parser!(u64).range(1..=1000))]
     pub graphql_max_batch: u64,
 
+    /// Longest GraphQL query text, in bytes; a longer one is refused with
+    /// 413 before it is parsed.
+    #[arg(long, env = "GRAPHQL_MAX_QUERY_BYTES", default_value_t = 65_536,
+          value_parser = clap::value_parser!(u64).range(1..=16_777_216))]
+    pub graphql_max_query_bytes: u64,
+
     /// Log filter, e.g. `info` or `datakeep=debug,tower_http=info`.
     #[arg(long, env = "LOG_LEVEL", default_value = "info")]
     pub log_level: String,
@@ -157,6 +163,7 @@ impl Config {
             max_complexity: self.graphql_max_complexity,
             max_aliases: self.graphql_max_aliases,
             max_batch: usize::try_from(self.graphql_max_batch).unwrap_or(usize::MAX),
+            max_query_bytes: usize::try_from(self.graphql_max_query_bytes).unwrap_or(usize::MAX),
         }
     }
 

@@ -61,6 +61,12 @@ async fn execute_post(
             codes::BATCH_LIMIT,
         );
     }
+    if let Err(error) = batch
+        .iter()
+        .try_for_each(|request| endpoint.executor.check_query_size(&request.query))
+    {
+        return request_error(&error, error.code().as_str());
+    }
     let context = request_context(&headers, client);
     let response = endpoint
         .executor
@@ -94,6 +100,9 @@ async fn query_or_graphiql(
             return request_error(&error, error.code().as_str());
         }
     };
+    if let Err(error) = endpoint.executor.check_query_size(&request.query) {
+        return request_error(&error, error.code().as_str());
+    }
     let context = request_context(&headers, client);
     let response = endpoint.executor.execute(request.data(context), true).await;
     render(BatchResponse::Single(response))

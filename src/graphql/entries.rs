@@ -89,7 +89,6 @@ impl EntriesQuery {
     /// The caller's entries in byte order of their keys, `first` (1-100,
     /// default 20) at a time after the cursor `after`, optionally only keys
     /// starting with `prefix` (taken literally).
-    #[graphql(complexity = "first.unwrap_or(20).clamp(1, 100) as usize * child_complexity")]
     async fn entries(
         &self,
         ctx: &Context<'_>,

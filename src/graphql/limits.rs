@@ -1,23 +1,35 @@
-//! Limits checked before a document runs: depth and complexity (enforced by
-//! async-graphql), aliases and mutations over GET (checked here on the
-//! parsed document), and batch size (checked by the transport).
+//! Limits checked before a document runs, on what it would be with every
+//! fragment spread written out: aliases, depth, complexity and the work its
+//! validation takes (measured in `cost.rs` without writing anything out),
+//! and mutations over GET. The query's length and nesting are checked on
+//! its text before it is parsed (`pipeline.rs`), batch size by the transport.
 
-use async_graphql::ServerResult;
-use async_graphql::parser::types::{ExecutableDocument, OperationType, Selection, SelectionSet};
+use async_graphql::parser::types::{ExecutableDocument, OperationType};
+use async_graphql::{ServerResult, Variables};
 
+use super::cost::{self, Connections, MAX_SPREAD_NESTING, Unmeasurable};
 use super::errors::{coded_error, codes};
+
+/// Most selections a document may hold with its fragment spreads written
+/// out, summed over its operations and fragment definitions: async-graphql
+/// validates the written-out form, so this bounds its work. Real documents
+/// stay far below (the standard introspection query holds about 400), and
+/// any operation under the complexity limit holds at most that many fields.
+pub const MAX_EXPANDED_SELECTIONS: u64 = 10_000;
 
 /// Configured limits for GraphQL documents.
 #[derive(Debug, Clone, Copy)]
 pub struct Limits {
-    /// Deepest allowed selection nesting (the standard introspection query needs ~13).
+    /// Deepest allowed field nesting (the standard introspection query needs ~13).
     pub max_depth: usize,
-    /// Highest allowed cost: 1 per field, `first` x selection for a listing.
+    /// Highest allowed cost: 1 per field, a connection's items per item.
     pub max_complexity: usize,
     /// Most aliases one document may use.
     pub max_aliases: usize,
     /// Most operations in one batch.
     pub max_batch: usize,
+    /// Longest query text, in bytes.
+    pub max_query_bytes: usize,
 }
 
 impl Default for Limits {
@@ -27,17 +39,20 @@ impl Default for Limits {
             max_complexity: 1000,
             max_aliases: 100,
             max_batch: 16,
+            max_query_bytes: 65_536,
         }
     }
 }
 
-/// Rejects, right after parsing so nothing of it runs, a document with
-/// more than `max_aliases` aliases, or with a mutation when the request came
-/// over GET (`read_only`).
+/// Refuses, before any of it runs, a document with a mutation when the
+/// request came over GET (`read_only`), or one over a limit. `variables`
+/// give `first` where it is a variable.
 pub fn check_document(
     document: &ExecutableDocument,
+    variables: &Variables,
     read_only: bool,
-    max_aliases: usize,
+    limits: &Limits,
+    connections: Connections,
 ) -> ServerResult<()> {
     if read_only
         && document
@@ -50,41 +65,56 @@ pub fn check_document(
             codes::MUTATION_OVER_GET,
         ));
     }
-    let aliases = count_aliases(document);
-    if aliases > max_aliases {
+    let cost = cost::measure(document, variables, connections).map_err(|error| match error {
+        Unmeasurable::FragmentCycle(name) => coded_error(
+            format!("Fragment \"{name}\" spreads itself."),
+            codes::VALIDATION_FAILED,
+        ),
+        Unmeasurable::SpreadsTooDeep => coded_error(
+            format!("Fragment spreads nest more than {MAX_SPREAD_NESTING} deep."),
+            codes::DEPTH_LIMIT,
+        ),
+    })?;
+    let over = |value: u64, limit: usize| value > u64::try_from(limit).unwrap_or(u64::MAX);
+    if over(cost.aliases, limits.max_aliases) {
         return Err(coded_error(
-            format!("The document uses {aliases} aliases; at most {max_aliases} are allowed."),
+            format!(
+                "The document uses {} aliases, counting fragments where they are spread; \
+                 at most {} are allowed.",
+                cost.aliases, limits.max_aliases
+            ),
             codes::ALIAS_LIMIT,
         ));
     }
+    if over(cost.depth, limits.max_depth) {
+        return Err(coded_error(
+            format!(
+                "The document nests fields {} deep; at most {} is allowed.",
+                cost.depth, limits.max_depth
+            ),
+            codes::DEPTH_LIMIT,
+        ));
+    }
+    if over(cost.complexity, limits.max_complexity) {
+        return Err(coded_error(
+            format!(
+                "The document's complexity is {}; at most {} is allowed \
+                 (1 per field, fragments counted where they are spread, and a \
+                 connection's edges and nodes once per item of the page).",
+                cost.complexity, limits.max_complexity
+            ),
+            codes::COMPLEXITY_LIMIT,
+        ));
+    }
+    if cost.expanded_selections > MAX_EXPANDED_SELECTIONS {
+        return Err(coded_error(
+            format!(
+                "The document holds {} selections with its fragment spreads written out; \
+                 at most {MAX_EXPANDED_SELECTIONS} are allowed.",
+                cost.expanded_selections
+            ),
+            codes::COMPLEXITY_LIMIT,
+        ));
+    }
     Ok(())
-}
-
-/// Aliases in every operation and fragment of a document.
-fn count_aliases(document: &ExecutableDocument) -> usize {
-    let in_operations: usize = document
-        .operations
-        .iter()
-        .map(|(_, op)| aliases_in(&op.node.selection_set.node))
-        .sum();
-    let in_fragments: usize = document
-        .fragments
-        .values()
-        .map(|fragment| aliases_in(&fragment.node.selection_set.node))
-        .sum();
-    in_operations + in_fragments
-}
-
-fn aliases_in(selection_set: &SelectionSet) -> usize {
-    selection_set
-        .items
-        .iter()
-        .map(|item| match &item.node {
-            Selection::Field(field) => {
-                usize::from(field.node.alias.is_some()) + aliases_in(&field.node.selection_set.node)
-            }
-            Selection::InlineFragment(fragment) => aliases_in(&fragment.node.selection_set.node),
-            Selection::FragmentSpread(_) => 0,
-        })
-        .sum()
 }

@@ -3,10 +3,13 @@
 //! in as [`RequestContext`]. Resolvers are thin: one service call each.
 
 mod accounts;
+mod cost;
 mod document_cache;
+mod document_size;
 mod entries;
 mod errors;
 mod limits;
+mod nesting;
 mod pipeline;
 
 use std::net::IpAddr;
@@ -16,14 +19,22 @@ use async_graphql::{Context, EmptySubscription, MergedObject, Schema};
 
 use crate::error::AppError;
 use crate::model::UserId;
-use crate::service::Service;
+use crate::service::{Service, validation};
 
 pub use errors::codes;
 pub use limits::Limits;
 pub use pipeline::Executor;
 
-/// How many distinct parsed documents are kept.
-const DOCUMENT_CACHE_SIZE: std::num::NonZeroUsize = std::num::NonZeroUsize::new(512).unwrap();
+/// Bytes the parsed-document cache may hold: room for hundreds of typical
+/// documents (a few KiB parsed each), small beside the process's memory.
+const DOCUMENT_CACHE_BYTES: usize = 8 * 1024 * 1024;
+
+/// The schema's connections, for the complexity limit.
+const CONNECTIONS: cost::Connections = cost::Connections {
+    fields: &["entries"],
+    default_page: validation::DEFAULT_PAGE_SIZE as u64,
+    max_page: validation::MAX_PAGE_SIZE as u64,
+};
 
 /// The schema type served at `/graphql`.
 pub type AppSchema = Schema<Query, Mutation, EmptySubscription>;
@@ -48,12 +59,12 @@ pub struct RequestContext {
 /// Builds the schema over the service, with the configured limits, ready
 /// to run requests.
 pub fn build_executor(service: Arc<Service>, limits: Limits) -> Executor {
+    // No `limit_depth` or `limit_complexity`: the executor checks both,
+    // without expanding fragment spreads as async-graphql would.
     let schema = Schema::build(Query::default(), Mutation::default(), EmptySubscription)
         .data(service)
-        .limit_depth(limits.max_depth)
-        .limit_complexity(limits.max_complexity)
         .finish();
-    Executor::new(schema, limits, DOCUMENT_CACHE_SIZE)
+    Executor::new(schema, limits, CONNECTIONS, DOCUMENT_CACHE_BYTES)
 }
 
 /// The schema as SDL, exactly what `schema.graphql` holds.

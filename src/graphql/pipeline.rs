@@ -1,7 +1,10 @@
 //! How one GraphQL request runs: its document comes from the parsed-document
-//! cache (parsed and remembered on a miss), the checks async-graphql does
-//! not do itself run on it (aliases, mutations over GET), the schema
-//! validates and executes it, and every error leaves with a code.
+//! cache (on a miss, its text's nesting is checked, then it is parsed and
+//! remembered), the limits are checked on it (`limits.rs`: aliases, depth,
+//! complexity and validation work, with fragment spreads counted where they
+//! are used, and mutations over GET), the schema validates and executes it,
+//! and every error leaves with a code. async-graphql's own depth and
+//! complexity limits are not used: they expand every fragment spread.
 //!
 //! This is plain code around `Schema::execute` rather than an async-graphql
 //! extension: with any extension installed, async-graphql creates it anew
@@ -10,32 +13,57 @@
 //! lookup by type name per field). The profile showed that, not the checks,
 //! as the cost.
 
-use std::num::NonZeroUsize;
-
 use async_graphql::parser::types::ExecutableDocument;
 use async_graphql::{BatchRequest, BatchResponse, Request, Response, ServerError, ServerResult};
 
 use super::AppSchema;
+use super::cost::Connections;
 use super::document_cache::DocumentCache;
-use super::errors::{code_parse_error, code_uncoded_errors};
+use super::errors::{code_parse_error, code_uncoded_errors, coded_error, codes};
 use super::limits::{Limits, check_document};
+use super::nesting::{MAX_NESTING, bracket_depth};
+use crate::error::{AppError, ErrorCode};
 
 /// The schema with the parsed-document cache and the document checks.
 pub struct Executor {
     schema: AppSchema,
     documents: DocumentCache,
-    max_aliases: usize,
+    limits: Limits,
+    connections: Connections,
 }
 
 impl Executor {
-    /// Wraps `schema` (built with `limits`' depth and complexity) with a
-    /// cache of up to `cache_size` parsed documents.
-    pub fn new(schema: AppSchema, limits: Limits, cache_size: NonZeroUsize) -> Self {
+    /// Wraps `schema` (built without depth or complexity limits: `limits`
+    /// are checked here) with a cache of parsed documents holding up to
+    /// `cache_bytes`. `connections` names the schema's connection fields.
+    pub fn new(
+        schema: AppSchema,
+        limits: Limits,
+        connections: Connections,
+        cache_bytes: usize,
+    ) -> Self {
         Self {
             schema,
-            documents: DocumentCache::new(cache_size),
-            max_aliases: limits.max_aliases,
+            documents: DocumentCache::new(cache_bytes),
+            limits,
+            connections,
         }
+    }
+
+    /// Refuses a query text over `GRAPHQL_MAX_QUERY_BYTES`; transports call
+    /// it on every request of a batch before running any.
+    pub fn check_query_size(&self, query: &str) -> Result<(), AppError> {
+        if query.len() > self.limits.max_query_bytes {
+            return Err(AppError::new(
+                ErrorCode::PayloadTooLarge,
+                format!(
+                    "The query text is {} bytes; at most {} are allowed.",
+                    query.len(),
+                    self.limits.max_query_bytes
+                ),
+            ));
+        }
+        Ok(())
     }
 
     /// Runs one request; `read_only` (a GET) refuses mutations.
@@ -44,7 +72,14 @@ impl Executor {
             Ok(document) => document,
             Err(error) => return Response::from_errors(vec![error]),
         };
-        if let Err(error) = check_document(&document, read_only, self.max_aliases) {
+        let checked = check_document(
+            &document,
+            &request.variables,
+            read_only,
+            &self.limits,
+            self.connections,
+        );
+        if let Err(error) = checked {
             return Response::from_errors(vec![error]);
         }
         request.set_parsed_query(document);
@@ -73,6 +108,15 @@ impl Executor {
     fn document(&self, query: &str) -> ServerResult<ExecutableDocument> {
         if let Some(document) = self.documents.get(query) {
             return Ok(document);
+        }
+        let nesting = bracket_depth(query);
+        if nesting > MAX_NESTING {
+            return Err(coded_error(
+                format!(
+                    "The document nests brackets {nesting} deep; at most {MAX_NESTING} are allowed."
+                ),
+                codes::DEPTH_LIMIT,
+            ));
         }
         let document = async_graphql::parser::parse_query(query).map_err(|error| {
             let mut error = ServerError::from(error);

@@ -140,10 +140,16 @@ pub fn value(value: &str, max_bytes: usize) -> AppResult<()> {
     Ok(())
 }
 
+/// Entries in a listing page when the caller does not say.
+pub const DEFAULT_PAGE_SIZE: usize = 20;
+
+/// Most entries in a listing page.
+pub const MAX_PAGE_SIZE: usize = 100;
+
 /// Page size of a listing: 1..=100, 20 when not given. Out of range is an
 /// error, never silently clamped.
 pub fn page_size(first: Option<i64>) -> AppResult<usize> {
-    match first.unwrap_or(20) {
+    match first.unwrap_or(DEFAULT_PAGE_SIZE as i64) {
         first @ 1..=100 => Ok(first as usize),
         _ => fail(
             ErrorCode::InvalidRequest,
