@@ -2,20 +2,19 @@
 //! integration tests both go through here.
 
 use std::future::Future;
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
-use axum::extract::{DefaultBodyLimit, FromRef, Request};
+use axum::extract::FromRef;
 use axum::http::{HeaderValue, Method, header};
 use axum::response::{IntoResponse, Response};
-use axum::serve::ListenerExt;
-use axum::{Router, ServiceExt, middleware};
+use axum::{Router, middleware};
 use tokio::net::TcpListener;
 use tower::ServiceBuilder;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::cors::{AllowOrigin, CorsLayer};
+use tower_http::set_header::SetResponseHeaderLayer;
 
 use crate::auth::{PasswordHasher, TokenCodec};
 use crate::config::Config;
@@ -23,6 +22,7 @@ use crate::db::{Database, DatabaseUrl};
 use crate::error::AppError;
 use crate::graphql::build_executor;
 use crate::graphql_http::{self, GraphqlEndpoint};
+use crate::http::server::{self, ServerLimits};
 use crate::request_log::{self, REQUEST_ID};
 use crate::rest;
 use crate::service::Service;
@@ -52,7 +52,7 @@ pub struct App {
     router: Router,
     /// Applied around the whole router in [`App::serve`], not per route.
     cors: CorsLayer,
-    body_limit: usize,
+    limits: ServerLimits,
 }
 
 impl App {
@@ -77,12 +77,13 @@ impl App {
         Ok(Self {
             router: router(Arc::clone(&service), config),
             cors: cors(config.cors_origins.as_deref())?,
-            body_limit: config.body_limit(),
+            limits: config.server_limits(),
             service,
         })
     }
 
-    /// Serves until `shutdown` resolves, then finishes in-flight requests.
+    /// Serves until `shutdown` resolves, then finishes in-flight requests
+    /// (for at most the shutdown timeout).
     pub async fn serve(
         self,
         listener: TcpListener,
@@ -96,24 +97,22 @@ impl App {
                 service.prune();
             }
         });
-        // Responses go out in one write; Nagle's algorithm would only delay them.
-        let listener = listener.tap_io(|tcp| {
-            if let Err(err) = tcp.set_nodelay(true) {
-                tracing::debug!(error = %err, "could not set TCP_NODELAY");
-            }
-        });
         // Layers that need no route go around the router once: a layer added
-        // with `Router::layer` wraps (and boxes) every route separately.
+        // with `Router::layer` wraps (and boxes) every route separately. The
+        // headers go outermost, so CORS answers carry them too.
         let app = ServiceBuilder::new()
+            .layer(SetResponseHeaderLayer::overriding(
+                header::X_CONTENT_TYPE_OPTIONS,
+                HeaderValue::from_static("nosniff"),
+            ))
+            // Tokens and data must not stay in a browser's or proxy's cache.
+            .layer(SetResponseHeaderLayer::if_not_present(
+                header::CACHE_CONTROL,
+                HeaderValue::from_static("no-store"),
+            ))
             .layer(self.cors)
-            .layer(DefaultBodyLimit::max(self.body_limit))
             .service(self.router);
-        let result = axum::serve(
-            listener,
-            ServiceExt::<Request>::into_make_service_with_connect_info::<SocketAddr>(app),
-        )
-        .with_graceful_shutdown(shutdown)
-        .await;
+        let result = server::serve(listener, app, self.limits, shutdown).await;
         housekeeping.abort();
         result
     }

@@ -98,6 +98,37 @@ pub struct Config {
           value_parser = clap::value_parser!(u64).range(1..=300))]
     pub db_timeout_secs: u64,
 
+    /// Seconds a client has to send a request's head, from its first byte
+    /// (or from connecting, for a connection's first request).
+    #[arg(long, env = "HEADER_TIMEOUT_SECS", default_value_t = 10,
+          value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub header_timeout_secs: u64,
+
+    /// Seconds a client has to send a request's body, from its head;
+    /// later, 408 REQUEST_TIMEOUT.
+    #[arg(long, env = "BODY_TIMEOUT_SECS", default_value_t = 30,
+          value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub body_timeout_secs: u64,
+
+    /// Seconds a keep-alive connection may wait for its next request (and
+    /// a response may wait for a client that does not read it) before it
+    /// is closed.
+    #[arg(long, env = "IDLE_TIMEOUT_SECS", default_value_t = 60,
+          value_parser = clap::value_parser!(u64).range(1..=86_400))]
+    pub idle_timeout_secs: u64,
+
+    /// Seconds a graceful shutdown (SIGTERM, Ctrl-C) waits for open requests
+    /// before it closes the remaining connections.
+    #[arg(long, env = "SHUTDOWN_TIMEOUT_SECS", default_value_t = 30,
+          value_parser = clap::value_parser!(u64).range(0..=3600))]
+    pub shutdown_timeout_secs: u64,
+
+    /// Most client connections open at once; more wait in the listen
+    /// backlog until one closes.
+    #[arg(long, env = "MAX_CONNECTIONS", default_value_t = 1024,
+          value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+    pub max_connections: u64,
+
     /// Comma-separated origins allowed by CORS; any origin when unset.
     #[arg(long, env = "CORS_ORIGINS")]
     pub cors_origins: Option<String>,
@@ -173,6 +204,22 @@ impl Config {
             let value = usize::try_from(self.max_value_bytes).unwrap_or(usize::MAX);
             value.saturating_mul(6).saturating_add(64 * 1024)
         })
+    }
+
+    /// How connections, bodies and shutdown are bounded.
+    pub fn server_limits(&self) -> crate::http::server::ServerLimits {
+        crate::http::server::ServerLimits {
+            timeouts: crate::http::connection::ConnectionTimeouts {
+                head: Duration::from_secs(self.header_timeout_secs),
+                idle: Duration::from_secs(self.idle_timeout_secs),
+            },
+            body: crate::http::body::BodyLimits {
+                max_bytes: self.body_limit(),
+                timeout: Duration::from_secs(self.body_timeout_secs),
+            },
+            shutdown_timeout: Duration::from_secs(self.shutdown_timeout_secs),
+            max_connections: usize::try_from(self.max_connections).unwrap_or(usize::MAX),
+        }
     }
 
     /// How long a request may wait for the database before it fails fast.

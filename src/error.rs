@@ -17,8 +17,8 @@ use crate::request_log::current_request_id;
 /// Result type of the service layer.
 pub type AppResult<T> = Result<T, AppError>;
 
-/// The error codes of the API contract (section 3), plus the two that only
-/// the HTTP router can raise (`NOT_FOUND`, `METHOD_NOT_ALLOWED`).
+/// The error codes of the API contract (section 3), plus those only the
+/// HTTP layer raises (`NOT_FOUND`, `METHOD_NOT_ALLOWED`, `REQUEST_TIMEOUT`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ErrorCode {
     InvalidRequest,
@@ -39,6 +39,7 @@ pub enum ErrorCode {
     EmailExists,
     KeyExists,
     PayloadTooLarge,
+    RequestTimeout,
     RateLimited,
     InternalServerError,
     ServiceUnavailable,
@@ -66,6 +67,7 @@ impl ErrorCode {
             Self::EmailExists => "EMAIL_EXISTS",
             Self::KeyExists => "KEY_EXISTS",
             Self::PayloadTooLarge => "PAYLOAD_TOO_LARGE",
+            Self::RequestTimeout => "REQUEST_TIMEOUT",
             Self::RateLimited => "RATE_LIMITED",
             Self::InternalServerError => "INTERNAL_SERVER_ERROR",
             Self::ServiceUnavailable => "SERVICE_UNAVAILABLE",

@@ -9,8 +9,6 @@ use async_graphql::http::GraphiQLSource;
 use async_graphql::{BatchRequest, BatchResponse, ServerError, Value};
 use async_graphql_axum::GraphQLResponse;
 use axum::Router;
-use axum::body::Bytes;
-use axum::extract::rejection::BytesRejection;
 use axum::extract::{ConnectInfo, FromRef, RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
@@ -20,7 +18,9 @@ use serde::Serialize;
 use crate::auth::bearer_token;
 use crate::error::{AppError, ErrorCode};
 use crate::graphql::{Executor, RequestContext, codes};
-use crate::rest::{BEARER_CHALLENGE, content_type_essence, read_body, status_of};
+use crate::http::body::{BufferedBody, content_type_essence};
+use crate::http::json::{self, JsonError};
+use crate::rest::{BEARER_CHALLENGE, status_of};
 
 /// What the `/graphql` route needs: the schema and the batch limit.
 #[derive(Clone)]
@@ -44,7 +44,7 @@ async fn execute_post(
     State(endpoint): State<GraphqlEndpoint>,
     ConnectInfo(client): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
+    body: Result<BufferedBody, AppError>,
 ) -> Response {
     let batch = match decode_body(&headers, body) {
         Ok(batch) => batch,
@@ -111,7 +111,7 @@ async fn query_or_graphiql(
 /// A JSON body holding one GraphQL request or an array of them.
 fn decode_body(
     headers: &HeaderMap,
-    body: Result<Bytes, BytesRejection>,
+    body: Result<BufferedBody, AppError>,
 ) -> Result<BatchRequest, AppError> {
     if content_type_essence(headers).as_deref() != Some("application/json") {
         return Err(AppError::new(
@@ -119,21 +119,24 @@ fn decode_body(
             "Content-Type must be application/json.",
         ));
     }
-    let body = read_body(body)?;
+    let BufferedBody(body) = body?;
     // `BatchRequest` is an untagged enum, which serde can only decode by
     // buffering the whole body into an intermediate tree and trying each
     // shape; the first byte already says which shape it is.
     let is_batch = body.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'[');
     let decoded = if is_batch {
-        serde_json::from_slice(&body).map(BatchRequest::Batch)
+        json::from_slice(&body).map(BatchRequest::Batch)
     } else {
-        serde_json::from_slice(&body).map(BatchRequest::Single)
+        json::from_slice(&body).map(BatchRequest::Single)
     };
     decoded.map_err(|err| {
-        AppError::new(
-            ErrorCode::InvalidRequest,
-            format!("The body is not a GraphQL request: {err}"),
-        )
+        let message = match err {
+            JsonError::DuplicateMember(err) => {
+                format!("The body names a member more than once: {err}")
+            }
+            JsonError::Invalid(err) => format!("The body is not a GraphQL request: {err}"),
+        };
+        AppError::new(ErrorCode::InvalidRequest, message)
     })
 }
 

@@ -11,6 +11,7 @@ pub mod db;
 pub mod error;
 pub mod graphql;
 pub mod graphql_http;
+pub mod http;
 pub mod model;
 pub mod request_log;
 pub mod rest;

@@ -23,6 +23,7 @@ pub fn status_of(code: ErrorCode) -> StatusCode {
         MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
         UsernameExists | EmailExists | KeyExists => StatusCode::CONFLICT,
         PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+        RequestTimeout => StatusCode::REQUEST_TIMEOUT,
         RateLimited => StatusCode::TOO_MANY_REQUESTS,
         InternalServerError => StatusCode::INTERNAL_SERVER_ERROR,
         ServiceUnavailable => StatusCode::SERVICE_UNAVAILABLE,

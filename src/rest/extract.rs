@@ -3,18 +3,19 @@
 
 use std::sync::Arc;
 
-use axum::body::Bytes;
-use axum::extract::rejection::BytesRejection;
 use axum::extract::{FromRef, FromRequest, FromRequestParts, Request};
-use axum::http::{HeaderMap, StatusCode, header, request::Parts};
+use axum::http::{HeaderMap, header, request::Parts};
 use serde_json::{Map, Value};
 
 use crate::auth::bearer_token;
 use crate::error::{AppError, ErrorCode};
+use crate::http::body::{BufferedBody, content_type_essence};
+use crate::http::json::{self, JsonError};
 use crate::model::UserId;
 use crate::service::Service;
 
-/// A request body that must be a JSON object sent as `application/json`.
+/// A request body that must be a JSON object sent as `application/json`,
+/// naming each member once.
 pub struct JsonObject(pub Map<String, Value>);
 
 impl<S: Send + Sync> FromRequest<S> for JsonObject {
@@ -24,11 +25,16 @@ impl<S: Send + Sync> FromRequest<S> for JsonObject {
         if !is_json(req.headers()) {
             return Err(invalid_request("Content-Type must be application/json."));
         }
-        let bytes = read_body(Bytes::from_request(req, state).await)?;
-        match serde_json::from_slice(&bytes) {
+        let BufferedBody(bytes) = BufferedBody::from_request(req, state).await?;
+        match json::from_slice(&bytes) {
             Ok(Value::Object(object)) => Ok(Self(object)),
             Ok(_) => Err(invalid_request("The request body must be a JSON object.")),
-            Err(_) => Err(invalid_request("The request body is not valid JSON.")),
+            Err(JsonError::DuplicateMember(_)) => Err(invalid_request(
+                "The request body names a member more than once.",
+            )),
+            Err(JsonError::Invalid(_)) => {
+                Err(invalid_request("The request body is not valid JSON."))
+            }
         }
     }
 }
@@ -38,26 +44,6 @@ fn is_json(headers: &HeaderMap) -> bool {
     content_type_essence(headers).is_some_and(|essence| {
         essence == "application/json"
             || (essence.starts_with("application/") && essence.ends_with("+json"))
-    })
-}
-
-/// The media type of the request, lower-cased, without parameters
-/// (`application/json; charset=utf-8` is `application/json`).
-pub fn content_type_essence(headers: &HeaderMap) -> Option<String> {
-    let content_type = headers.get(header::CONTENT_TYPE)?.to_str().ok()?;
-    let essence = content_type.split(';').next().unwrap_or_default();
-    Some(essence.trim().to_ascii_lowercase())
-}
-
-/// The buffered body, or the contract's error: 413 over the body limit,
-/// 400 when it could not be read.
-pub fn read_body(body: Result<Bytes, BytesRejection>) -> Result<Bytes, AppError> {
-    body.map_err(|rejection| {
-        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            AppError::new(ErrorCode::PayloadTooLarge, "The request body is too large.")
-        } else {
-            invalid_request("The request body could not be read.")
-        }
     })
 }
 

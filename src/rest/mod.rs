@@ -6,7 +6,6 @@ mod entries;
 mod envelope;
 mod error;
 pub use error::{BEARER_CHALLENGE, status_of};
-pub use extract::{content_type_essence, read_body};
 mod extract;
 mod health;
 

@@ -116,6 +116,7 @@ pub(crate) use mysql_test;
 
 /// A running server over its own database. Dropping it removes the database.
 pub struct TestApp {
+    addr: SocketAddr,
     base_url: String,
     client: reqwest::Client,
     /// The test's database, as a direct (never proxied) connection reaches it.
@@ -174,6 +175,22 @@ impl TestApp {
                 .collect(),
             with_proxy: false,
         }
+    }
+
+    /// The address the server listens on.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Asks the server to stop, as SIGTERM does, and waits for it to finish
+    /// (at most `patience`): true when it finished in time.
+    pub async fn shut_down(&mut self, patience: Duration) -> bool {
+        if let Some(shutdown) = self.shutdown.take() {
+            let _ = shutdown.send(());
+        }
+        tokio::time::timeout(patience, &mut self.server)
+            .await
+            .is_ok()
     }
 
     /// The server's base URL, e.g. `http://127.0.0.1:41234`.
@@ -439,6 +456,7 @@ impl TestAppBuilder {
             .build()
             .expect("building the HTTP client");
         TestApp {
+            addr,
             base_url: format!("http://{addr}"),
             client,
             db_url,

@@ -14,9 +14,11 @@
 //! Every test uses tokio's multi-thread runtime because the server applies
 //! migrations at start-up inside `block_in_place`.
 
+mod connections;
 mod data;
 mod graphql;
 mod harness;
 mod ops;
 mod register;
+mod requests;
 mod token;
