@@ -132,13 +132,18 @@ impl AppError {
         )
     }
 
-    /// The database cannot be reached: the detail is logged, the client is told to retry.
+    /// The database cannot be reached or did not answer in time: the
+    /// detail is logged, the client is told to retry (in a second: the
+    /// request failed fast, and the pool heals as soon as the database answers).
     pub fn unavailable(detail: impl fmt::Display) -> Self {
         tracing::warn!(error = %detail, request_id = %current_request_id(), "database unavailable");
-        Self::new(
-            ErrorCode::ServiceUnavailable,
-            "The service is temporarily unavailable. Please retry shortly.",
-        )
+        Self {
+            retry_after: Some(Duration::from_secs(1)),
+            ..Self::new(
+                ErrorCode::ServiceUnavailable,
+                "The service is temporarily unavailable. Please retry shortly.",
+            )
+        }
     }
 
     /// The contract code.
@@ -151,7 +156,8 @@ impl AppError {
         &self.message
     }
 
-    /// How long a rate-limited client should wait.
+    /// How long a rate-limited client, or one refused while the database is
+    /// unavailable, should wait.
     pub fn retry_after(&self) -> Option<Duration> {
         self.retry_after
     }

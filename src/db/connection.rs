@@ -1,9 +1,14 @@
 //! One connection type over MySQL and SQLite. diesel's `MultiConnection`
 //! derive does not work with diesel-async, so queries are written once and
 //! run on either backend through [`dispatch!`], which compiles the same
-//! diesel code once per backend.
+//! diesel code once per backend, and bounds every statement by the
+//! connection's statement timeout.
+
+use std::future::Future;
+use std::time::Duration;
 
 use diesel::ConnectionResult;
+use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use diesel_async::sync_connection_wrapper::SyncConnectionWrapper;
 use diesel_async::{
     AsyncConnection, AsyncMysqlConnection, SimpleAsyncConnection, TransactionManager,
@@ -15,23 +20,27 @@ use crate::error::AppResult;
 /// SQLite through diesel-async: each call runs on tokio's blocking pool.
 pub type SqliteConnection = SyncConnectionWrapper<diesel::SqliteConnection>;
 
-/// Set on every SQLite connection: the busy timeout makes a connection wait
-/// for a lock instead of failing with "database is locked" (first, because
-/// switching to WAL takes a lock too, and a connection opened while another
-/// writes would fail at once); foreign keys (for cascades) are off by
-/// default; WAL lets readers run beside the writer.
-const SQLITE_SETUP: &str = "PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON; \
-     PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;";
+/// Set on every SQLite connection after the busy timeout: foreign keys (for
+/// cascades) are off by default; WAL lets readers run beside the writer.
+const SQLITE_SETUP: &str =
+    "PRAGMA foreign_keys = ON; PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;";
+
+/// How long an SQLite connection waits for a lock when it has no statement
+/// timeout (migrations, tools).
+const SQLITE_DEFAULT_BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// A connection to either backend, remembering whether it has failed.
 pub struct DbConnection {
     backend: Backend,
     /// Set while a statement runs. Still set when the connection comes back
     /// to the pool means its future was dropped mid-statement (a client
-    /// went away): the protocol state is unknown, so it must not be reused.
+    /// went away, or the statement timed out): the protocol state is
+    /// unknown, so it must not be reused.
     in_flight: bool,
     /// Set when a statement failed because the connection did.
     failed: bool,
+    /// Longest a statement may take; `None` for migrations and tools.
+    statement_timeout: Option<Duration>,
 }
 
 /// The backend's own connection.
@@ -40,50 +49,97 @@ pub enum Backend {
     Sqlite(SqliteConnection),
 }
 
-/// Runs `$body` with `$conn` bound to the backend's own connection type, and
-/// records a connection failure in its result on the [`DbConnection`].
+/// Runs `$body` with `$conn` bound to the backend's own connection type
+/// (or, in the second form, a different body per backend, where the
+/// dialects differ), within the connection's statement timeout, and records
+/// a connection failure in its result on the [`DbConnection`].
 macro_rules! dispatch {
-    ($connection:expr, $conn:ident => $body:expr) => {{
+    ($connection:expr, $conn:ident => $body:expr) => {
+        $crate::db::dispatch!($connection, mysql $conn => $body, sqlite $conn => $body)
+    };
+    ($connection:expr, mysql $mysql:ident => $on_mysql:expr, sqlite $sqlite:ident => $on_sqlite:expr) => {{
         let connection: &mut $crate::db::DbConnection = $connection;
-        let result = match connection.backend() {
-            $crate::db::Backend::Mysql($conn) => $body,
-            $crate::db::Backend::Sqlite($conn) => $body,
-        };
+        let timeout = connection.statement_timeout();
+        let result = $crate::db::within(timeout, async {
+            match connection.backend() {
+                $crate::db::Backend::Mysql($mysql) => $on_mysql,
+                $crate::db::Backend::Sqlite($sqlite) => $on_sqlite,
+            }
+        })
+        .await;
         connection.record(result)
     }};
 }
 pub(crate) use dispatch;
 
+/// Runs a statement, failing it as a lost connection when `timeout` passes
+/// first: the statement's future is dropped with the connection marked in
+/// flight, so the pool never hands that connection out again.
+pub async fn within<T>(
+    timeout: Option<Duration>,
+    statement: impl Future<Output = diesel::QueryResult<T>>,
+) -> diesel::QueryResult<T> {
+    let Some(timeout) = timeout else {
+        return statement.await;
+    };
+    tokio::time::timeout(timeout, statement)
+        .await
+        .unwrap_or_else(|_| {
+            Err(DieselError::DatabaseError(
+                DatabaseErrorKind::ClosedConnection,
+                Box::new(format!(
+                    "the statement did not finish within {} s",
+                    timeout.as_secs_f32()
+                )),
+            ))
+        })
+}
+
 impl DbConnection {
-    /// Opens a connection; SQLite connections get their pragmas here.
-    pub async fn establish(url: &DatabaseUrl) -> ConnectionResult<Self> {
-        match url {
-            DatabaseUrl::Mysql(url) => AsyncMysqlConnection::establish(url)
-                .await
-                .map(|conn| Self::new(Backend::Mysql(conn))),
-            DatabaseUrl::SqliteFile(path) => Self::sqlite(&path.to_string_lossy()).await,
+    /// Opens a connection whose statements each fail after
+    /// `statement_timeout` (none when `None`). SQLite connections get their
+    /// pragmas here, their busy timeout equal to the statement timeout, so
+    /// a statement waiting for a lock gives up when its caller does.
+    pub async fn establish(
+        url: &DatabaseUrl,
+        statement_timeout: Option<Duration>,
+    ) -> ConnectionResult<Self> {
+        let backend = match url {
+            DatabaseUrl::Mysql(url) => Backend::Mysql(AsyncMysqlConnection::establish(url).await?),
+            DatabaseUrl::SqliteFile(path) => {
+                Self::sqlite(&path.to_string_lossy(), statement_timeout).await?
+            }
             // Shared cache: every connection to this name sees one database,
             // so a connection the pool replaces does not take the data along.
             DatabaseUrl::SqliteMemory(name) => {
-                Self::sqlite(&format!("file:{name}?mode=memory&cache=shared")).await
+                let path = format!("file:{name}?mode=memory&cache=shared");
+                Self::sqlite(&path, statement_timeout).await?
             }
-        }
-    }
-
-    async fn sqlite(path: &str) -> ConnectionResult<Self> {
-        let mut conn = SqliteConnection::establish(path).await?;
-        conn.batch_execute(SQLITE_SETUP)
-            .await
-            .map_err(diesel::ConnectionError::CouldntSetupConfiguration)?;
-        Ok(Self::new(Backend::Sqlite(conn)))
-    }
-
-    fn new(backend: Backend) -> Self {
-        Self {
+        };
+        Ok(Self {
             backend,
             in_flight: false,
             failed: false,
-        }
+            statement_timeout,
+        })
+    }
+
+    async fn sqlite(path: &str, statement_timeout: Option<Duration>) -> ConnectionResult<Backend> {
+        let mut conn = SqliteConnection::establish(path).await?;
+        let busy = statement_timeout.unwrap_or(SQLITE_DEFAULT_BUSY_TIMEOUT);
+        // First: switching to WAL takes a lock too, and a connection opened
+        // while another writes would otherwise fail at once with "database
+        // is locked".
+        let setup = format!("PRAGMA busy_timeout = {}; {SQLITE_SETUP}", busy.as_millis());
+        conn.batch_execute(&setup)
+            .await
+            .map_err(diesel::ConnectionError::CouldntSetupConfiguration)?;
+        Ok(Backend::Sqlite(conn))
+    }
+
+    /// Longest a statement on this connection may take.
+    pub fn statement_timeout(&self) -> Option<Duration> {
+        self.statement_timeout
     }
 
     /// The backend's own connection, to run a statement on: marks the
@@ -134,9 +190,9 @@ impl DbConnection {
     where
         F: AsyncFnOnce(&mut Self) -> AppResult<R>,
     {
-        let begun = match self.backend() {
-            Backend::Mysql(conn) => begin(conn).await,
-            Backend::Sqlite(conn) => {
+        dispatch!(self,
+            mysql conn => begin(conn).await,
+            sqlite conn => {
                 conn.spawn_blocking(|inner| {
                     diesel::connection::AnsiTransactionManager::begin_transaction_sql(
                         inner,
@@ -145,13 +201,16 @@ impl DbConnection {
                 })
                 .await
             }
-        };
-        self.record(begun)?;
+        )?;
         match work(self).await {
             Ok(value) => {
                 dispatch!(self, conn => commit(conn).await)?;
                 Ok(value)
             }
+            // A connection that failed is dropped, and the database rolls
+            // back what it was doing; a rollback on it would only wait out
+            // another timeout.
+            Err(error) if self.is_unusable() => Err(error),
             Err(error) => {
                 if let Err(rollback) = dispatch!(self, conn => rollback(conn).await) {
                     tracing::warn!(error = %rollback, "rollback failed");

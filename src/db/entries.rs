@@ -9,7 +9,7 @@ use diesel::sql_types::{BigInt, Binary, Text, Timestamp};
 use diesel_async::RunQueryDsl;
 
 use super::schema::entries;
-use super::{Backend, DbConnection, dispatch};
+use super::{DbConnection, dispatch};
 use crate::model::{Entry, UserId};
 
 /// An entry as stored. The key is raw bytes (VARBINARY / BLOB) so that it
@@ -60,15 +60,13 @@ pub async fn find(
     for_update: bool,
 ) -> QueryResult<Option<EntryRow>> {
     let row = entries::table.find((owner.0, key));
-    if let (true, Backend::Mysql(c)) = (for_update, conn.backend()) {
-        let locked = row
-            .select(EntryRow::as_select())
-            .for_update()
-            .get_result(c)
-            .await;
-        return conn.record(locked.optional());
+    if !for_update {
+        return dispatch!(conn, c => row.select(EntryRow::as_select()).get_result(c).await.optional());
     }
-    dispatch!(conn, c => row.select(EntryRow::as_select()).get_result(c).await.optional())
+    dispatch!(conn,
+        mysql c => row.select(EntryRow::as_select()).for_update().get_result(c).await.optional(),
+        sqlite c => row.select(EntryRow::as_select()).get_result(c).await.optional()
+    )
 }
 
 /// An entry with its owner, as [`find_many`] returns it.

@@ -55,7 +55,7 @@ impl EntryReader {
     /// connection only while its query runs, so reads take at most
     /// `readers` of the pool's connections and leave the rest to writes.
     pub fn start(db: Database, readers: usize) -> Self {
-        let patience = db.wait_timeout();
+        let patience = db.timeout();
         let (queue, waiting) = mpsc::unbounded_channel();
         let waiting = Arc::new(Mutex::new(waiting));
         for _ in 0..readers.max(1) {

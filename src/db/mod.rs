@@ -21,7 +21,7 @@ use diesel_async::{AsyncConnection, AsyncMigrationHarness, AsyncMysqlConnection,
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 
 pub(crate) use connection::dispatch;
-pub use connection::{Backend, DbConnection};
+pub use connection::{Backend, DbConnection, within};
 pub use entry_reader::EntryReader;
 pub use url::{DEFAULT_URL, DatabaseUrl};
 
@@ -42,6 +42,8 @@ const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqli
 pub struct Database {
     pool: deadpool::managed::Pool<pool::DbManager>,
     url: DatabaseUrl,
+    /// The longest a checkout, and each statement, may take.
+    timeout: Duration,
     /// For `sqlite::memory:`, a connection held open for the pool's lifetime:
     /// an in-memory database is freed when its last connection closes.
     keeper: Arc<Mutex<Option<DbConnection>>>,
@@ -51,9 +53,10 @@ impl Database {
     /// Builds a pool; no connection is opened until one is needed.
     ///
     /// Connections are checked when taken from the pool (see `pool.rs`: a
-    /// failed one is replaced, an idle one pinged, so the pool heals itself),
-    /// and every wait is bounded by `timeout` so requests fail fast with 503
-    /// while the database is down. An in-memory SQLite database gets one
+    /// failed one is replaced, an idle one pinged, so the pool heals itself).
+    /// A checkout, whatever it involves (waiting, connecting, pinging), and
+    /// then each statement, take at most `timeout`, so requests fail fast
+    /// with 503 while the database is down or stuck. An in-memory SQLite database gets one
     /// pooled connection: SQLite's shared cache locks whole tables, and its
     /// busy timeout does not apply to those locks.
     pub fn new(url: DatabaseUrl, max_size: usize, timeout: Duration) -> anyhow::Result<Self> {
@@ -62,7 +65,7 @@ impl Database {
         } else {
             max_size
         };
-        let pool = deadpool::managed::Pool::builder(pool::DbManager::new(url.clone()))
+        let pool = deadpool::managed::Pool::builder(pool::DbManager::new(url.clone(), timeout))
             .max_size(max_size)
             // The most recently used connection goes out first, so light
             // traffic keeps reusing a few warm connections (their buffers
@@ -76,18 +79,25 @@ impl Database {
         Ok(Self {
             pool,
             url,
+            timeout,
             keeper: Arc::default(),
         })
     }
 
-    /// How long a checkout waits for a connection before giving up.
-    pub fn wait_timeout(&self) -> Duration {
-        self.pool.timeouts().wait.unwrap_or(Duration::MAX)
+    /// How long a checkout, or a statement, may take before it fails.
+    pub fn timeout(&self) -> Duration {
+        self.timeout
     }
 
-    /// Checks a connection out of the pool.
+    /// Checks a connection out of the pool, within the timeout as a whole:
+    /// deadpool bounds its wait, connect and recycle steps one by one, so a
+    /// checkout could otherwise take three timeouts.
     pub async fn conn(&self) -> Result<PooledConnection, PoolError> {
-        self.pool.get().await
+        tokio::time::timeout(self.timeout, self.pool.get())
+            .await
+            .unwrap_or(Err(PoolError::Timeout(
+                deadpool::managed::TimeoutType::Wait,
+            )))
     }
 
     /// Creates a MySQL database named in the URL when the server does not
@@ -95,7 +105,7 @@ impl Database {
     /// pending migrations.
     pub async fn prepare(&self) -> anyhow::Result<()> {
         if matches!(self.url, DatabaseUrl::SqliteMemory(_)) {
-            let keeper = DbConnection::establish(&self.url).await?;
+            let keeper = DbConnection::establish(&self.url, None).await?;
             *self.keeper.lock().unwrap_or_else(PoisonError::into_inner) = Some(keeper);
         }
         if let (Err(err), DatabaseUrl::Mysql(url)) = (self.conn().await, &self.url) {
@@ -118,32 +128,37 @@ impl Database {
                     .run_pending_migrations(MYSQL_MIGRATIONS)
                     .map_err(failed)?;
             }
-            // On the pooled connection, which for `sqlite::memory:` is the
-            // only one that will ever see this database.
+            // On a connection of its own, without a statement timeout: a
+            // migration may take long. (`sqlite::memory:` is kept alive by
+            // the keeper, so this connection sees the same database.)
             DatabaseUrl::SqliteFile(_) | DatabaseUrl::SqliteMemory(_) => {
-                let mut conn = self.conn().await?;
-                let Backend::Sqlite(conn) = conn.backend() else {
-                    unreachable!("an SQLite URL opens SQLite connections");
-                };
-                conn.spawn_blocking(|inner| {
-                    inner
-                        .run_pending_migrations(SQLITE_MIGRATIONS)
-                        .map(drop)
-                        .map_err(|e| DieselError::QueryBuilderError(e.to_string().into()))
-                })
-                .await
+                let mut conn = DbConnection::establish(&self.url, None).await?;
+                dispatch!(&mut conn,
+                    mysql _unused => unreachable!("an SQLite URL opens SQLite connections"),
+                    sqlite conn => {
+                        conn.spawn_blocking(|inner| {
+                            inner
+                                .run_pending_migrations(SQLITE_MIGRATIONS)
+                                .map(drop)
+                                .map_err(|e| DieselError::QueryBuilderError(e.to_string().into()))
+                        })
+                        .await
+                    }
+                )
                 .map_err(|e| failed(Box::new(e)))?;
             }
         }
         Ok(())
     }
 
-    /// True when the database answers a trivial query.
+    /// True when the database answers a trivial query within the timeout
+    /// (checkout and query together).
     pub async fn is_ready(&self) -> bool {
-        match self.conn().await {
-            Ok(mut conn) => conn.ping().await.is_ok(),
-            Err(_) => false,
-        }
+        let answered = tokio::time::timeout(self.timeout, async {
+            let mut conn = self.conn().await.ok()?;
+            conn.ping().await.ok()
+        });
+        matches!(answered.await, Ok(Some(())))
     }
 }
 

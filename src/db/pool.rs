@@ -14,12 +14,18 @@ const VERIFY_AFTER_IDLE: Duration = Duration::from_secs(1);
 /// Opens connections for the pool and checks them when they come back.
 pub struct DbManager {
     url: DatabaseUrl,
+    /// Each statement's limit on the connections this opens.
+    statement_timeout: Duration,
 }
 
 impl DbManager {
-    /// A manager for connections to `url`.
-    pub fn new(url: DatabaseUrl) -> Self {
-        Self { url }
+    /// A manager for connections to `url` whose statements each fail after
+    /// `statement_timeout`.
+    pub fn new(url: DatabaseUrl, statement_timeout: Duration) -> Self {
+        Self {
+            url,
+            statement_timeout,
+        }
     }
 }
 
@@ -28,7 +34,7 @@ impl Manager for DbManager {
     type Error = ConnectionFailure;
 
     async fn create(&self) -> Result<DbConnection, ConnectionFailure> {
-        DbConnection::establish(&self.url)
+        DbConnection::establish(&self.url, Some(self.statement_timeout))
             .await
             .map_err(ConnectionFailure::ConnectionError)
     }

@@ -30,8 +30,9 @@ use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
 use reqwest::header::HeaderMap;
 use reqwest::{Method, RequestBuilder, StatusCode, Url};
 use serde_json::{Value, json};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpSocket, TcpStream};
-use tokio::sync::oneshot;
+use tokio::sync::{oneshot, watch};
 use tokio::task::{JoinHandle, JoinSet};
 
 /// The database server used when `TEST_DATABASE_URL` is not set.
@@ -247,7 +248,8 @@ impl TestApp {
     /// one (on SQLite: foreign keys on, so deletes cascade as they do there).
     pub async fn db(&self) -> DbConnection {
         let attempt =
-            tokio::time::timeout(CONNECT_TIMEOUT, DbConnection::establish(&self.db_url)).await;
+            tokio::time::timeout(CONNECT_TIMEOUT, DbConnection::establish(&self.db_url, None))
+                .await;
         match attempt {
             Ok(Ok(conn)) => conn,
             Ok(Err(err)) => panic!("connecting to the test database {}: {err}", self.db_url),
@@ -833,11 +835,15 @@ fn init_logging() {
 /// an outage: [`stop`](Self::stop) closes the port and cuts every open
 /// connection; [`hang`](Self::hang) cuts them and then accepts connections
 /// that never answer (a database that is reachable but stuck);
+/// [`freeze`](Self::freeze) keeps every connection open but passes nothing
+/// on, either way, until [`thaw`](Self::thaw) (a database stopped with
+/// SIGSTOP, mid-statement for whoever was waiting on it);
 /// [`start`](Self::start) forwards to the database again.
 pub struct DbProxy {
     addr: SocketAddr,
     upstream: (String, u16),
     running: tokio::sync::Mutex<Option<Running>>,
+    frozen: watch::Sender<bool>,
 }
 
 struct Running {
@@ -854,6 +860,7 @@ impl DbProxy {
             addr,
             upstream,
             running: tokio::sync::Mutex::new(None),
+            frozen: watch::Sender::new(false),
         };
         *proxy.running.lock().await = Some(proxy.run(listener));
         proxy
@@ -887,6 +894,17 @@ impl DbProxy {
         }
     }
 
+    /// Holds every byte in both directions, on open connections and new
+    /// ones, until [`thaw`](Self::thaw): a statement sent now gets no answer.
+    pub fn freeze(&self) {
+        self.frozen.send_replace(true);
+    }
+
+    /// Passes on what was held, and everything after it.
+    pub fn thaw(&self) {
+        self.frozen.send_replace(false);
+    }
+
     /// Cuts every connection, then accepts new ones and never answers on
     /// them: connecting succeeds, the database's greeting never comes.
     pub async fn hang(&self) {
@@ -902,7 +920,12 @@ impl DbProxy {
     /// Accepts on `listener`, forwarding to `upstream`, or to nowhere.
     fn serve(&self, listener: TcpListener, upstream: Option<(String, u16)>) -> Running {
         let connections = Arc::new(Mutex::new(JoinSet::new()));
-        let accept = tokio::spawn(accept_loop(listener, upstream, Arc::clone(&connections)));
+        let accept = tokio::spawn(accept_loop(
+            listener,
+            upstream,
+            Arc::clone(&connections),
+            self.frozen.subscribe(),
+        ));
         Running {
             accept,
             connections,
@@ -923,6 +946,7 @@ async fn accept_loop(
     listener: TcpListener,
     upstream: Option<(String, u16)>,
     connections: Arc<Mutex<JoinSet<()>>>,
+    frozen: watch::Receiver<bool>,
 ) {
     loop {
         let client = match listener.accept().await {
@@ -934,17 +958,46 @@ async fn accept_loop(
             }
         };
         let upstream = upstream.clone();
+        let frozen = frozen.clone();
         let mut connections = connections.lock().expect("proxy lock poisoned");
         while connections.try_join_next().is_some() {}
         connections.spawn(async move {
-            let mut client = client;
             let Some((host, port)) = upstream else {
                 // Hanging: hold the connection open, say nothing.
+                let _client = client;
                 return std::future::pending().await;
             };
-            if let Ok(mut server) = TcpStream::connect((host.as_str(), port)).await {
-                let _ = tokio::io::copy_bidirectional(&mut client, &mut server).await;
+            if let Ok(server) = TcpStream::connect((host.as_str(), port)).await {
+                let (client_reads, client_writes) = client.into_split();
+                let (server_reads, server_writes) = server.into_split();
+                tokio::join!(
+                    forward(client_reads, server_writes, frozen.clone()),
+                    forward(server_reads, client_writes, frozen),
+                );
             }
         });
     }
+}
+
+/// Copies bytes from `from` to `to` until either side closes, holding each
+/// chunk while the proxy is frozen.
+async fn forward(
+    mut from: tokio::net::tcp::OwnedReadHalf,
+    mut to: tokio::net::tcp::OwnedWriteHalf,
+    mut frozen: watch::Receiver<bool>,
+) {
+    let mut buf = vec![0; 16 * 1024];
+    loop {
+        let read = match from.read(&mut buf).await {
+            Ok(0) | Err(_) => break,
+            Ok(read) => read,
+        };
+        if frozen.wait_for(|frozen| !frozen).await.is_err() {
+            break;
+        }
+        if to.write_all(&buf[..read]).await.is_err() {
+            break;
+        }
+    }
+    let _ = to.shutdown().await;
 }

@@ -183,8 +183,13 @@ backend_test!(cors_allows_only_the_configured_origins);
 /// The contract's fail-fast bound for a 503, with `--db-timeout-secs 2`.
 const FAIL_FAST: Duration = Duration::from_secs(5);
 
-/// Sends a request and asserts it failed fast with 503 SERVICE_UNAVAILABLE.
+/// Sends a request and asserts it failed fast with 503 SERVICE_UNAVAILABLE
+/// and a `Retry-After`.
 async fn assert_unavailable(what: &str, request: reqwest::RequestBuilder) {
+    assert_unavailable_within(what, request, FAIL_FAST).await;
+}
+
+async fn assert_unavailable_within(what: &str, request: reqwest::RequestBuilder, bound: Duration) {
     let started = Instant::now();
     let reply = send(request).await;
     let took = started.elapsed();
@@ -193,7 +198,11 @@ async fn assert_unavailable(what: &str, request: reqwest::RequestBuilder) {
         StatusCode::SERVICE_UNAVAILABLE,
         "SERVICE_UNAVAILABLE",
     );
-    assert!(took < FAIL_FAST, "{what} took {took:?} to answer 503");
+    assert!(
+        reply.header("retry-after").is_some(),
+        "{what}: 503 comes with Retry-After: {reply:?}"
+    );
+    assert!(took < bound, "{what} took {took:?} to answer 503");
 }
 
 /// MySQL only: the outage is simulated by cutting the TCP connections to the
@@ -311,6 +320,106 @@ async fn reads_queued_behind_a_stuck_database_each_fail_fast() {
     assert_eq!(poll_until_ok(&app, &user).await, "stored before the outage");
 }
 mysql_test!(reads_queued_behind_a_stuck_database_each_fail_fast);
+
+/// MySQL only, like the outage above. A database that stops answering
+/// (frozen, as by SIGSTOP) leaves statements on open connections without an
+/// answer: each must fail within the statement timeout, and `/readyz` must
+/// answer within `DB_TIMEOUT_SECS` + 1 s (contract section 11).
+async fn a_database_frozen_mid_statement_fails_each_request_within_the_timeout() {
+    let app = TestApp::builder()
+        .option("--db-timeout-secs", "1")
+        .with_db_proxy()
+        .build()
+        .await;
+    let user = app.signed_in().await;
+    let account = user.account.clone();
+    app.store(&user, "before", "stored before the freeze").await;
+    // Open connections, so statements go out on them and hang half-way.
+    for _ in 0..4 {
+        app.value_of(&user, "before").await;
+    }
+
+    app.db_proxy().freeze();
+    let graphql = |query: &str| {
+        app.post_json("/graphql", &json!({ "query": query }))
+            .bearer_auth(&user.token)
+    };
+    let requests = [
+        (
+            "GET",
+            app.get(&data_path("before")).bearer_auth(&user.token),
+        ),
+        (
+            "PUT",
+            app.put_json(&data_path("before"), &json!({ "value": "changed" }))
+                .bearer_auth(&user.token),
+        ),
+        (
+            "POST",
+            app.post_json("/api/data", &json!({ "key": "during", "value": "v" }))
+                .bearer_auth(&user.token),
+        ),
+        (
+            "DELETE",
+            app.delete(&data_path("before")).bearer_auth(&user.token),
+        ),
+        (
+            "token",
+            app.post_json(
+                "/api/token",
+                &json!({ "username": account.username, "password": account.password }),
+            ),
+        ),
+    ];
+    let mut waiting = tokio::task::JoinSet::new();
+    for (what, request) in requests {
+        waiting.spawn(assert_unavailable(what, request));
+    }
+    // The contract's bound for readiness: DB_TIMEOUT_SECS + 1 s.
+    waiting.spawn(assert_unavailable_within(
+        "readyz",
+        app.get("/readyz"),
+        Duration::from_secs(2),
+    ));
+    for (what, query) in [
+        ("GraphQL entry", "{ entry(key: \"before\") { value } }"),
+        (
+            "GraphQL updateEntry",
+            "mutation { updateEntry(key: \"before\", value: \"x\") { version } }",
+        ),
+    ] {
+        let request = graphql(query);
+        waiting.spawn(async move {
+            let started = Instant::now();
+            let reply = send(request).await;
+            assert_eq!(
+                reply.body["errors"][0]["extensions"]["code"], "SERVICE_UNAVAILABLE",
+                "{what}: {reply:?}"
+            );
+            assert!(reply.header("retry-after").is_some(), "{what}: {reply:?}");
+            assert!(
+                started.elapsed() < FAIL_FAST,
+                "{what} took {:?}",
+                started.elapsed()
+            );
+        });
+    }
+    while let Some(done) = waiting.join_next().await {
+        done.expect("a request during the freeze failed its check");
+    }
+
+    app.db_proxy().thaw();
+    // The connections that hung were dropped; the pool opens new ones.
+    poll_until_ok(&app, &user).await;
+    let ready = send(app.get("/readyz")).await;
+    assert_eq!(ready.status, StatusCode::OK, "{ready:?}");
+    app.store(&user, "after", "stored after the freeze").await;
+    assert_eq!(
+        app.value_of(&user, "after").await,
+        "stored after the freeze"
+    );
+}
+mysql_test!(a_database_frozen_mid_statement_fails_each_request_within_the_timeout);
 
 /// Reads `before` until it answers 200 (for up to 10 s); returns the value.
 async fn poll_until_ok(app: &TestApp, user: &crate::harness::User) -> String {
