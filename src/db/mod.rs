@@ -6,6 +6,7 @@
 //! `DATABASE_URL` scheme; queries are written once (see [`dispatch!`]).
 
 mod connection;
+mod constraints;
 pub mod entries;
 mod entry_reader;
 mod pool;
@@ -22,6 +23,7 @@ use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 
 pub(crate) use connection::dispatch;
 pub use connection::{Backend, DbConnection, within};
+pub use constraints::UniqueIndex;
 pub use entry_reader::EntryReader;
 pub use url::{DEFAULT_URL, DatabaseUrl};
 
@@ -191,8 +193,8 @@ async fn create_mysql_database(url: &str) -> anyhow::Result<()> {
 /// matching contract code instead of checking before inserting (which races).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Violation {
-    /// A unique index; `on_email` tells the users table's two indexes apart.
-    Unique { on_email: bool },
+    /// A unique index, by its name in the migrations.
+    Unique(UniqueIndex),
     /// A foreign key: the owning account is gone.
     ForeignKey,
 }
@@ -201,11 +203,7 @@ pub enum Violation {
 pub fn violation(err: &DieselError) -> Option<Violation> {
     match err {
         DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, info) => {
-            // MariaDB names the index ("... for key 'users_email_key'"), SQLite
-            // the column ("... users.email_key"): both contain "email".
-            Some(Violation::Unique {
-                on_email: info.message().contains("email"),
-            })
+            Some(Violation::Unique(UniqueIndex::named_in(info.message())))
         }
         DieselError::DatabaseError(DatabaseErrorKind::ForeignKeyViolation, _) => {
             Some(Violation::ForeignKey)

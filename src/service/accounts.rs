@@ -3,7 +3,7 @@
 use std::net::IpAddr;
 
 use super::{Service, now, validation};
-use crate::db::{self, Violation};
+use crate::db::{self, UniqueIndex, Violation};
 use crate::error::{AppError, AppResult, ErrorCode};
 use crate::model::{AccessToken, NewAccount, User, UserId};
 
@@ -40,10 +40,10 @@ impl Service {
             db::users::insert(&mut conn, &row)
                 .await
                 .map_err(|err| match db::violation(&err) {
-                    Some(Violation::Unique { on_email: true }) => {
+                    Some(Violation::Unique(UniqueIndex::Email)) => {
                         AppError::new(ErrorCode::EmailExists, "This email is already registered.")
                     }
-                    Some(Violation::Unique { on_email: false }) => {
+                    Some(Violation::Unique(UniqueIndex::Username)) => {
                         AppError::new(ErrorCode::UsernameExists, "This username is already taken.")
                     }
                     _ => err.into(),

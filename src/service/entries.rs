@@ -2,7 +2,7 @@
 //! missing one: every query is scoped by the caller's id.
 
 use super::{Service, now, validation};
-use crate::db::{self, DbConnection, Violation, entries::EntryRow};
+use crate::db::{self, DbConnection, UniqueIndex, Violation, entries::EntryRow};
 use crate::error::{AppError, AppResult, ErrorCode};
 use crate::model::{Entry, UserId};
 
@@ -49,11 +49,11 @@ impl Service {
         db::entries::insert(&mut conn, &row)
             .await
             .map_err(|err| match db::violation(&err) {
-                Some(Violation::Unique { .. }) => {
+                Some(Violation::Unique(UniqueIndex::EntryKey)) => {
                     AppError::new(ErrorCode::KeyExists, "Data with this key already exists.")
                 }
                 Some(Violation::ForeignKey) => AppError::invalid_token(),
-                None => err.into(),
+                _ => err.into(),
             })?;
         Ok(Entry {
             key: key.to_owned(),

@@ -451,6 +451,57 @@ async fn emails_are_unique_regardless_of_case() {
 }
 backend_test!(emails_are_unique_regardless_of_case);
 
+/// Which of the two unique indexes a clash ran into is told by the index,
+/// never by the duplicate value (which MariaDB's message also holds).
+async fn a_clash_is_told_by_its_index_whatever_the_values_contain() {
+    let app = TestApp::new().await;
+    let suffix = &unique_username()[4..];
+    let email_user = format!("email_{suffix}");
+    let username_email = format!("username.{suffix}@example.com");
+    expect_accepted(
+        &app,
+        &[registration(&email_user, &username_email, PASSWORD)],
+    )
+    .await;
+    // A username containing "email" clashes as a username.
+    let reply = register(
+        &app,
+        &registration(
+            &email_user.to_uppercase(),
+            &format!("other.{suffix}@example.com"),
+            PASSWORD,
+        ),
+    )
+    .await;
+    assert_error(&reply, StatusCode::CONFLICT, "USERNAME_EXISTS");
+    // An email containing "username" clashes as an email.
+    let reply = register(
+        &app,
+        &registration(
+            &format!("other_{suffix}"),
+            &username_email.to_uppercase(),
+            PASSWORD,
+        ),
+    )
+    .await;
+    assert_error(&reply, StatusCode::CONFLICT, "EMAIL_EXISTS");
+    // An email that spells out another index's name, as MariaDB would
+    // quote it, is still an email.
+    let spoof = format!("\"x' for key 'users_username_key' {suffix}\"@example.com");
+    expect_accepted(
+        &app,
+        &[registration(&format!("spoof_{suffix}"), &spoof, PASSWORD)],
+    )
+    .await;
+    let reply = register(
+        &app,
+        &registration(&format!("again_{suffix}"), &spoof, PASSWORD),
+    )
+    .await;
+    assert_error(&reply, StatusCode::CONFLICT, "EMAIL_EXISTS");
+}
+backend_test!(a_clash_is_told_by_its_index_whatever_the_values_contain);
+
 async fn a_rejected_registration_changes_nothing() {
     let app = TestApp::new().await;
     let taken = app.register_account().await;
