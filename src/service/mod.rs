@@ -3,6 +3,7 @@
 //! result or the [`AppError`](crate::error::AppError).
 
 mod accounts;
+mod common_passwords;
 mod entries;
 pub use entries::EntryPage;
 mod rate_limit;

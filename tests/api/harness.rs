@@ -100,6 +100,21 @@ macro_rules! backend_test {
 }
 pub(crate) use backend_test;
 
+/// Like [`backend_test!`], for a test whose subject never reaches the
+/// database (say, input refused before any query): it makes `$name::sqlite`
+/// alone, since running it on both backends would test nothing more.
+macro_rules! backend_independent_test {
+    ($name:ident) => {
+        mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                $crate::harness::Backend::Sqlite.run(super::$name()).await
+            }
+        }
+    };
+}
+pub(crate) use backend_independent_test;
+
 /// Like [`backend_test!`], for a test that only means something on MySQL
 /// (say, one that needs a database server to cut off): it makes `$name::mysql`
 /// alone. Say at the test why it is MySQL only.

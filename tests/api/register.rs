@@ -1,12 +1,15 @@
 //! `POST /api/register`: the success envelope, every validation rule of
 //! contract section 2, uniqueness, and racing registrations.
 
+use std::process::Command;
+use std::sync::Arc;
+
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
 use crate::harness::{
-    PASSWORD, Reply, TestApp, assert_error, assert_success, backend_test, registration, send,
-    unique_username,
+    PASSWORD, Reply, TestApp, assert_error, assert_success, backend_independent_test, backend_test,
+    registration, send, unique_username,
 };
 
 /// A valid registration body for a fresh username.
@@ -243,6 +246,85 @@ async fn common_passwords_are_refused() {
     expect_rejected(&app, "INVALID_PASSWORD", &bodies).await;
 }
 backend_test!(common_passwords_are_refused);
+
+/// The list of common passwords zxcvbn ships, read from the crate's source
+/// as Cargo.lock pins it (the crate keeps the list private).
+fn zxcvbn_common_passwords() -> Vec<String> {
+    let output = Command::new(env!("CARGO"))
+        .args(["metadata", "--format-version", "1", "--offline"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("running cargo metadata");
+    assert!(output.status.success(), "cargo metadata failed: {output:?}");
+    let metadata: Value = serde_json::from_slice(&output.stdout).expect("cargo metadata's JSON");
+    let manifest = metadata["packages"]
+        .as_array()
+        .and_then(|packages| packages.iter().find(|p| p["name"] == "zxcvbn"))
+        .and_then(|package| package["manifest_path"].as_str())
+        .expect("zxcvbn among the packages (a dev-dependency)");
+    let source = std::path::Path::new(manifest).with_file_name("src/frequency_lists.rs");
+    let text = std::fs::read_to_string(&source).expect("reading zxcvbn's frequency lists");
+    let list = text
+        .split_once("const PASSWORDS: &str = \"")
+        .and_then(|(_, rest)| rest.split_once("\";"))
+        .map(|(list, _)| list)
+        .unwrap_or_else(|| panic!("{} no longer holds the PASSWORDS list", source.display()));
+    list.split(',').map(str::to_owned).collect()
+}
+
+/// Contract section 11: every 8–72-byte entry, in any letter case. Each
+/// entry is sent in one of three cases (as listed, upper case, or with
+/// every other letter raised), so all three are walked across the list.
+async fn every_common_password_of_zxcvbn_is_refused() {
+    let app = Arc::new(TestApp::new().await);
+    let list = zxcvbn_common_passwords();
+    assert_eq!(list.len(), 30_000, "zxcvbn's list changed size");
+    let candidates: Vec<String> = list
+        .iter()
+        .filter(|p| (8..=72).contains(&p.len()))
+        .enumerate()
+        .map(|(i, p)| match i % 3 {
+            0 => p.clone(),
+            1 => p.to_uppercase(),
+            _ => p
+                .chars()
+                .enumerate()
+                .map(|(j, c)| {
+                    if j % 2 == 0 {
+                        c.to_ascii_uppercase()
+                    } else {
+                        c
+                    }
+                })
+                .collect(),
+        })
+        .collect();
+    assert!(candidates.len() > 10_000, "{} candidates", candidates.len());
+    let chunks: Vec<Vec<String>> = candidates
+        .chunks(candidates.len() / 16 + 1)
+        .map(<[_]>::to_vec)
+        .collect();
+    let mut workers = tokio::task::JoinSet::new();
+    for chunk in chunks {
+        let app = Arc::clone(&app);
+        workers.spawn(async move {
+            let username = unique_username();
+            let email = format!("{username}@example.com");
+            for password in chunk {
+                let reply = register(&app, &registration(&username, &email, &password)).await;
+                assert_eq!(
+                    (reply.status, reply.body["code"].as_str()),
+                    (StatusCode::BAD_REQUEST, Some("INVALID_PASSWORD")),
+                    "{password:?} was not refused: {reply:?}"
+                );
+            }
+        });
+    }
+    while let Some(worker) = workers.join_next().await {
+        worker.expect("a common password was accepted");
+    }
+}
+backend_independent_test!(every_common_password_of_zxcvbn_is_refused);
 
 async fn password_messages_say_which_rule_was_broken() {
     let app = TestApp::new().await;
