@@ -65,7 +65,12 @@ impl App {
             "could not prepare the database (is it running, and is DATABASE_URL right?)",
         )?;
         let tokens = TokenCodec::new(&jwt_secret(config), config.token_ttl_secs)?;
-        let passwords = PasswordHasher::new(config.bcrypt_cost, config.hash_permits()).await?;
+        let passwords = PasswordHasher::new(
+            config.bcrypt_cost,
+            config.hash_permits(),
+            config.hash_queue_limit(),
+        )
+        .await?;
         let service = Arc::new(Service::new(
             db,
             config.readers(),

@@ -63,6 +63,12 @@ pub struct Config {
     #[arg(long, env = "HASH_CONCURRENCY", default_value_t = 0)]
     pub hash_concurrency: usize,
 
+    /// How many password hashes may wait for a hashing thread; past that, a
+    /// login or registration gets 503 at once instead of an ever longer
+    /// wait. 0 means 32 per hashing thread (about 8 s of waiting at cost 12).
+    #[arg(long, env = "HASH_QUEUE_LIMIT", default_value_t = 0)]
+    pub hash_queue_limit: usize,
+
     /// Largest entry value in bytes (UTF-8).
     #[arg(long, env = "MAX_VALUE_BYTES", default_value_t = 1_048_576,
           value_parser = clap::value_parser!(u64).range(1..=268_435_456))]
@@ -247,6 +253,14 @@ impl Config {
     pub fn hash_permits(&self) -> usize {
         match self.hash_concurrency {
             0 => cores(),
+            n => n,
+        }
+    }
+
+    /// How many password hashes may wait to run.
+    pub fn hash_queue_limit(&self) -> usize {
+        match self.hash_queue_limit {
+            0 => 32 * self.hash_permits(),
             n => n,
         }
     }

@@ -146,6 +146,19 @@ impl AppError {
         }
     }
 
+    /// The server is over a bounded queue: the detail is logged, the client
+    /// is told to retry.
+    pub fn overloaded(detail: impl fmt::Display) -> Self {
+        tracing::warn!(error = %detail, request_id = %current_request_id(), "overloaded");
+        Self {
+            retry_after: Some(Duration::from_secs(1)),
+            ..Self::new(
+                ErrorCode::ServiceUnavailable,
+                "The service is busy. Please retry shortly.",
+            )
+        }
+    }
+
     /// The contract code.
     pub fn code(&self) -> ErrorCode {
         self.code

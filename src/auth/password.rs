@@ -1,6 +1,8 @@
 //! bcrypt hashing, always off the async worker threads and never more at
 //! once than there are permits, so a login storm queues fairly (tokio's
-//! semaphore is FIFO) instead of starving every other request.
+//! semaphore is FIFO) instead of starving every other request. The queue is
+//! bounded: past its limit a hash is refused at once (503), since every
+//! place in it adds a hash's time to the wait of all behind it.
 //!
 //! Hashes run on their own threads at a lower scheduling priority (nice
 //! [`HASHING_NICENESS`]): with the machine idle they get all of it, and
@@ -9,6 +11,7 @@
 //! equal priority, about 0.9 at nice 10.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use tokio::sync::{Semaphore, oneshot};
 
@@ -28,6 +31,10 @@ pub struct PasswordHasher {
     /// Taken before a hash is handed to `threads`, one per thread, so waiting
     /// happens here, in FIFO order.
     permits: Arc<Semaphore>,
+    /// Hashes waiting for a permit now.
+    waiting: Arc<AtomicUsize>,
+    /// Most hashes that may wait.
+    queue_limit: usize,
     threads: Arc<rayon::ThreadPool>,
     /// A hash of a random password at the configured cost, verified when the
     /// username is unknown so that answer takes as long as a wrong password.
@@ -35,9 +42,10 @@ pub struct PasswordHasher {
 }
 
 impl PasswordHasher {
-    /// Creates a hasher with `concurrency` hashing threads; computes the
-    /// dummy hash once, on them.
-    pub async fn new(cost: u32, concurrency: usize) -> anyhow::Result<Self> {
+    /// Creates a hasher with `concurrency` hashing threads and room for
+    /// `queue_limit` hashes waiting for them; computes the dummy hash once,
+    /// on them.
+    pub async fn new(cost: u32, concurrency: usize, queue_limit: usize) -> anyhow::Result<Self> {
         let concurrency = concurrency.max(1);
         let threads = rayon::ThreadPoolBuilder::new()
             .num_threads(concurrency)
@@ -52,6 +60,8 @@ impl PasswordHasher {
         let unfinished = Self {
             cost,
             permits: Arc::new(Semaphore::new(concurrency)),
+            waiting: Arc::default(),
+            queue_limit,
             threads: Arc::new(threads),
             dummy_hash: Arc::from(""),
         };
@@ -110,7 +120,7 @@ impl PasswordHasher {
         F: FnOnce() -> T + Send + 'static,
         T: Send + 'static,
     {
-        let _permit = self.permits.acquire().await.map_err(AppError::internal)?;
+        let _permit = self.permit().await?;
         let (reply, result) = oneshot::channel();
         self.threads.spawn(move || {
             // The caller may have gone away; the result is then not needed.
@@ -119,6 +129,42 @@ impl PasswordHasher {
         result
             .await
             .map_err(|_| AppError::internal("a password hash panicked"))
+    }
+}
+
+impl PasswordHasher {
+    /// A hashing thread's permit, waited for in the queue, or 503 when the
+    /// queue is full.
+    async fn permit(&self) -> AppResult<tokio::sync::SemaphorePermit<'_>> {
+        if let Ok(permit) = self.permits.try_acquire() {
+            return Ok(permit);
+        }
+        let queued = QueuePlace::take(&self.waiting);
+        if queued.ahead >= self.queue_limit {
+            return Err(AppError::overloaded("the password hashing queue is full"));
+        }
+        self.permits.acquire().await.map_err(AppError::internal)
+    }
+}
+
+/// A place in the hashing queue, given up when dropped (when the wait ends,
+/// or the request goes away).
+struct QueuePlace<'a> {
+    waiting: &'a AtomicUsize,
+    /// Hashes that were already waiting.
+    ahead: usize,
+}
+
+impl<'a> QueuePlace<'a> {
+    fn take(waiting: &'a AtomicUsize) -> Self {
+        let ahead = waiting.fetch_add(1, Ordering::Relaxed);
+        Self { waiting, ahead }
+    }
+}
+
+impl Drop for QueuePlace<'_> {
+    fn drop(&mut self) {
+        self.waiting.fetch_sub(1, Ordering::Relaxed);
     }
 }
 
@@ -146,7 +192,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_hash_round_trips_on_the_hashing_threads() {
-        let hasher = PasswordHasher::new(4, 2).await.unwrap();
+        let hasher = PasswordHasher::new(4, 2, 8).await.unwrap();
         let hash = hasher.hash("Lantern-Marmot-42".to_owned()).await.unwrap();
         assert!(
             hasher
@@ -168,10 +214,38 @@ mod tests {
         );
     }
 
+    #[tokio::test]
+    async fn past_the_queue_limit_a_hash_is_refused_at_once() {
+        let hasher = PasswordHasher::new(4, 1, 1).await.unwrap();
+        let (release, released) = std::sync::mpsc::channel::<()>();
+        let busy = {
+            let hasher = hasher.clone();
+            tokio::spawn(async move { hasher.run(move || released.recv()).await })
+        };
+        // Wait until the only hashing thread is taken.
+        while hasher.permits.available_permits() > 0 {
+            tokio::task::yield_now().await;
+        }
+        let queued = {
+            let hasher = hasher.clone();
+            tokio::spawn(async move { hasher.run(|| ()).await })
+        };
+        while hasher.waiting.load(Ordering::Relaxed) == 0 {
+            tokio::task::yield_now().await;
+        }
+        let refused = hasher.run(|| ()).await.unwrap_err();
+        assert_eq!(refused.code(), crate::error::ErrorCode::ServiceUnavailable);
+        assert!(refused.retry_after().is_some());
+        release.send(()).unwrap();
+        busy.await.unwrap().unwrap().unwrap();
+        queued.await.unwrap().unwrap();
+        assert_eq!(hasher.waiting.load(Ordering::Relaxed), 0);
+    }
+
     #[cfg(target_os = "linux")]
     #[tokio::test]
     async fn hashing_threads_run_at_the_lower_priority() {
-        let hasher = PasswordHasher::new(4, 2).await.unwrap();
+        let hasher = PasswordHasher::new(4, 2, 8).await.unwrap();
         // SAFETY: getpriority only reads its integer arguments.
         let nice = hasher
             .run(|| unsafe { libc::getpriority(libc::PRIO_PROCESS, 0) })

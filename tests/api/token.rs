@@ -9,8 +9,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use crate::harness::{
-    Account, JWT_SECRET, Reply, TestApp, User, assert_error, assert_success, backend_test,
-    data_path, send,
+    Account, JWT_SECRET, Reply, TestApp, User, assert_error, assert_success,
+    backend_independent_test, backend_test, data_path, send,
 };
 
 /// The claims the contract says a token carries.
@@ -388,3 +388,39 @@ async fn a_valid_token_for_an_id_that_never_existed_is_refused() {
     assert_invalid_token(&create);
 }
 backend_test!(a_valid_token_for_an_id_that_never_existed_is_refused);
+
+/// Contract section 11: hashing waits in a bounded queue; past it, 503 with
+/// Retry-After at once. One hashing thread and room for one waiting hash:
+/// of sixteen logins sent together, most find the queue full.
+async fn logins_past_the_hashing_queue_get_503_at_once() {
+    let app = TestApp::builder()
+        .option("--hash-concurrency", "1")
+        .option("--hash-queue-limit", "1")
+        // Slow enough that all sixteen arrive while the first is hashed.
+        .option("--bcrypt-cost", "8")
+        .option("--token-rate-limit", "0")
+        .build()
+        .await;
+    let account = app.register_account().await;
+    let body = json!({ "username": account.username, "password": account.password });
+    let mut logins = tokio::task::JoinSet::new();
+    for _ in 0..16 {
+        logins.spawn(send(app.post_json("/api/token", &body)));
+    }
+    let replies = logins.join_all().await;
+    let refused: Vec<&Reply> = replies
+        .iter()
+        .filter(|reply| reply.status != StatusCode::OK)
+        .collect();
+    assert!(!refused.is_empty(), "no login found the queue full");
+    assert!(refused.len() <= 14, "at least two logins are hashed");
+    for reply in refused {
+        assert_error(
+            reply,
+            StatusCode::SERVICE_UNAVAILABLE,
+            "SERVICE_UNAVAILABLE",
+        );
+        assert!(reply.header("retry-after").is_some(), "{reply:?}");
+    }
+}
+backend_independent_test!(logins_past_the_hashing_queue_get_503_at_once);
