@@ -2,89 +2,68 @@
 //! integration tests both go through here.
 
 use std::future::Future;
+use std::num::NonZeroU32;
 use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
-use axum::extract::FromRef;
-use axum::http::{HeaderValue, Method, header};
-use axum::response::{IntoResponse, Response};
-use axum::{Router, middleware};
 use tokio::net::TcpListener;
-use tower::ServiceBuilder;
-use tower_http::catch_panic::CatchPanicLayer;
-use tower_http::cors::{AllowOrigin, CorsLayer};
-use tower_http::set_header::SetResponseHeaderLayer;
 
 use crate::auth::{PasswordHasher, TokenCodec};
 use crate::config::Config;
 use crate::db::{Database, DatabaseUrl};
-use crate::error::AppError;
 use crate::graphql::build_executor;
-use crate::graphql_http::{self, GraphqlEndpoint};
+use crate::http::graphql::GraphqlEndpoint;
 use crate::http::server::{self, ServerLimits};
-use crate::request_log::{self, REQUEST_ID};
-use crate::rest;
-use crate::service::Service;
+use crate::http::{self, AppState};
+use crate::service::{Service, ServiceLimits, ServiceParts};
 
-/// What every handler can extract: the service (REST) and the GraphQL endpoint.
-#[derive(Clone)]
-pub struct AppState {
-    service: Arc<Service>,
-    graphql: GraphqlEndpoint,
-}
-
-impl FromRef<AppState> for Arc<Service> {
-    fn from_ref(state: &AppState) -> Self {
-        Arc::clone(&state.service)
-    }
-}
-
-impl FromRef<AppState> for GraphqlEndpoint {
-    fn from_ref(state: &AppState) -> Self {
-        state.graphql.clone()
-    }
-}
-
-/// A ready-to-serve application: the service and the HTTP router over it.
+/// A ready-to-serve application: the service and the HTTP layer over it.
 pub struct App {
-    service: Arc<Service>,
-    router: Router,
-    /// Applied around the whole router in [`App::serve`], not per route.
-    cors: CorsLayer,
+    state: AppState,
+    cors: tower_http::cors::CorsLayer,
     limits: ServerLimits,
 }
 
 impl App {
     /// Connects to the database, applies migrations, and wires the routes.
     pub async fn build(config: &Config) -> anyhow::Result<Self> {
-        let url = config.database()?;
-        log_database(&url, config.database_url.is_none());
-        let db = Database::new(url, config.pool_size(), config.db_timeout())?;
+        let db = database(config)?;
         db.prepare().await.context(
             "could not prepare the database (is it running, and is DATABASE_URL right?)",
         )?;
-        let tokens = TokenCodec::new(&jwt_secret(config), config.token_ttl_secs)?;
-        let passwords = PasswordHasher::new(
-            config.bcrypt_cost,
-            config.hash_permits(),
-            config.hash_queue_limit(),
-        )
-        .await?;
-        let service = Arc::new(Service::new(
+        let parts = ServiceParts {
             db,
-            config.readers(),
-            passwords,
-            tokens,
-            config.token_rate_limit,
-            usize::try_from(config.max_value_bytes)?,
-        ));
+            passwords: PasswordHasher::new(
+                config.bcrypt_cost,
+                config.hash_permits(),
+                config.hash_queue_limit(),
+            )
+            .await?,
+            tokens: TokenCodec::new(&jwt_secret(config), config.token_ttl_secs)?,
+        };
+        let limits = ServiceLimits {
+            entry_readers: config.readers(),
+            token_requests_per_minute: NonZeroU32::new(config.token_rate_limit),
+            max_value_bytes: usize::try_from(config.max_value_bytes)?,
+        };
+        let service = Arc::new(Service::new(parts, limits));
+        let graphql_limits = graphql_limits(config);
+        let graphql = GraphqlEndpoint {
+            executor: Arc::new(build_executor(Arc::clone(&service), graphql_limits)),
+            max_batch: graphql_limits.max_batch,
+        };
         Ok(Self {
-            router: router(Arc::clone(&service), config),
-            cors: cors(config.cors_origins.as_deref())?,
-            limits: config.server_limits(),
-            service,
+            state: AppState { service, graphql },
+            cors: http::cors(config.cors_origins.as_deref())?,
+            limits: server_limits(config),
         })
+    }
+
+    /// Applies pending migrations to the configured database (`datakeep
+    /// migrate`), creating a MySQL database first when it is missing.
+    pub async fn migrate(config: &Config) -> anyhow::Result<()> {
+        database(config)?.prepare().await
     }
 
     /// Serves until `shutdown` resolves, then finishes in-flight requests
@@ -94,7 +73,7 @@ impl App {
         listener: TcpListener,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
-        let service = Arc::clone(&self.service);
+        let service = Arc::clone(&self.state.service);
         let housekeeping = tokio::spawn(async move {
             let mut every_minute = tokio::time::interval(Duration::from_secs(60));
             loop {
@@ -102,24 +81,50 @@ impl App {
                 service.prune();
             }
         });
-        // Layers that need no route go around the router once: a layer added
-        // with `Router::layer` wraps (and boxes) every route separately. The
-        // headers go outermost, so CORS answers carry them too.
-        let app = ServiceBuilder::new()
-            .layer(SetResponseHeaderLayer::overriding(
-                header::X_CONTENT_TYPE_OPTIONS,
-                HeaderValue::from_static("nosniff"),
-            ))
-            // Tokens and data must not stay in a browser's or proxy's cache.
-            .layer(SetResponseHeaderLayer::if_not_present(
-                header::CACHE_CONTROL,
-                HeaderValue::from_static("no-store"),
-            ))
-            .layer(self.cors)
-            .service(self.router);
+        let app = http::app(self.state, self.cors);
         let result = server::serve(listener, app, self.limits, shutdown).await;
         housekeeping.abort();
         result
+    }
+}
+
+/// The configured database (`DATABASE_URL`, or the SQLite file
+/// `./datakeep.db`), with the configured pool; logs which it is.
+fn database(config: &Config) -> anyhow::Result<Database> {
+    let url = DatabaseUrl::parse(
+        config
+            .database_url
+            .as_deref()
+            .unwrap_or(crate::db::DEFAULT_URL),
+    )?;
+    log_database(&url, config.database_url.is_none());
+    Database::new(url, config.pool_size(), config.db_timeout())
+}
+
+/// The GraphQL document limits.
+fn graphql_limits(config: &Config) -> crate::graphql::Limits {
+    crate::graphql::Limits {
+        max_depth: config.graphql_max_depth,
+        max_complexity: config.graphql_max_complexity,
+        max_aliases: config.graphql_max_aliases,
+        max_batch: usize::try_from(config.graphql_max_batch).unwrap_or(usize::MAX),
+        max_query_bytes: usize::try_from(config.graphql_max_query_bytes).unwrap_or(usize::MAX),
+    }
+}
+
+/// How connections, bodies and shutdown are bounded.
+fn server_limits(config: &Config) -> ServerLimits {
+    ServerLimits {
+        timeouts: http::connection::ConnectionTimeouts {
+            head: Duration::from_secs(config.header_timeout_secs),
+            idle: Duration::from_secs(config.idle_timeout_secs),
+        },
+        body: http::body::BodyLimits {
+            max_bytes: config.body_limit(),
+            timeout: Duration::from_secs(config.body_timeout_secs),
+        },
+        shutdown_timeout: Duration::from_secs(config.shutdown_timeout_secs),
+        max_connections: usize::try_from(config.max_connections).unwrap_or(usize::MAX),
     }
 }
 
@@ -175,52 +180,4 @@ fn jwt_secret(config: &Config) -> Vec<u8> {
             rand::random::<[u8; 32]>().to_vec()
         }
     }
-}
-
-fn router(service: Arc<Service>, config: &Config) -> Router {
-    let limits = config.graphql_limits();
-    let state = AppState {
-        graphql: GraphqlEndpoint {
-            executor: Arc::new(build_executor(Arc::clone(&service), limits)),
-            max_batch: limits.max_batch,
-        },
-        service,
-    };
-    // Layers added later wrap the earlier ones: panics become JSON 500s
-    // inside the request log, so those are logged with their status too.
-    rest::router()
-        .merge(graphql_http::router())
-        .fallback(rest::not_found)
-        .method_not_allowed_fallback(rest::method_not_allowed)
-        .with_state(state)
-        .layer(CatchPanicLayer::custom(panic_response))
-        .layer(middleware::from_fn(request_log::log_request))
-}
-
-/// CORS for browser apps on other origins: any origin unless `CORS_ORIGINS`
-/// lists them. Tokens travel in a header, so credentials (cookies) are not allowed.
-fn cors(origins: Option<&str>) -> anyhow::Result<CorsLayer> {
-    let allow_origin = match origins {
-        None => AllowOrigin::any(),
-        Some(list) => AllowOrigin::list(
-            list.split(',')
-                .map(str::trim)
-                .filter(|origin| !origin.is_empty())
-                .map(|origin| {
-                    HeaderValue::from_str(origin)
-                        .with_context(|| format!("CORS_ORIGINS: invalid origin {origin:?}"))
-                })
-                .collect::<anyhow::Result<Vec<_>>>()?,
-        ),
-    };
-    Ok(CorsLayer::new()
-        .allow_origin(allow_origin)
-        .allow_methods([Method::GET, Method::POST, Method::PUT, Method::DELETE])
-        .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE])
-        .expose_headers([header::RETRY_AFTER, header::WWW_AUTHENTICATE, REQUEST_ID])
-        .max_age(Duration::from_secs(3600)))
-}
-
-fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> Response {
-    AppError::internal("a request handler panicked").into_response()
 }

@@ -184,48 +184,12 @@ impl Config {
         Standalone::try_parse_from(args).map(|s| s.config)
     }
 
-    /// The database to use: `DATABASE_URL`, or the SQLite file `./datakeep.db`.
-    pub fn database(&self) -> anyhow::Result<crate::db::DatabaseUrl> {
-        crate::db::DatabaseUrl::parse(
-            self.database_url
-                .as_deref()
-                .unwrap_or(crate::db::DEFAULT_URL),
-        )
-    }
-
-    /// The GraphQL document limits.
-    pub fn graphql_limits(&self) -> crate::graphql::Limits {
-        crate::graphql::Limits {
-            max_depth: self.graphql_max_depth,
-            max_complexity: self.graphql_max_complexity,
-            max_aliases: self.graphql_max_aliases,
-            max_batch: usize::try_from(self.graphql_max_batch).unwrap_or(usize::MAX),
-            max_query_bytes: usize::try_from(self.graphql_max_query_bytes).unwrap_or(usize::MAX),
-        }
-    }
-
     /// The effective request body limit.
     pub fn body_limit(&self) -> usize {
         self.max_body_bytes.unwrap_or_else(|| {
             let value = usize::try_from(self.max_value_bytes).unwrap_or(usize::MAX);
             value.saturating_mul(6).saturating_add(64 * 1024)
         })
-    }
-
-    /// How connections, bodies and shutdown are bounded.
-    pub fn server_limits(&self) -> crate::http::server::ServerLimits {
-        crate::http::server::ServerLimits {
-            timeouts: crate::http::connection::ConnectionTimeouts {
-                head: Duration::from_secs(self.header_timeout_secs),
-                idle: Duration::from_secs(self.idle_timeout_secs),
-            },
-            body: crate::http::body::BodyLimits {
-                max_bytes: self.body_limit(),
-                timeout: Duration::from_secs(self.body_timeout_secs),
-            },
-            shutdown_timeout: Duration::from_secs(self.shutdown_timeout_secs),
-            max_connections: usize::try_from(self.max_connections).unwrap_or(usize::MAX),
-        }
     }
 
     /// How long a request may wait for the database before it fails fast.

@@ -1,24 +1,24 @@
 //! The one error type of the service.
 //!
-//! Layering, after crates.io: `db` functions return diesel's `QueryResult`; the
-//! service turns those into [`AppResult`] and adds the contract's codes; each
-//! transport renders an [`AppError`] in exactly one place (`rest::error` for
-//! REST). Internal detail is logged where the error is created and never sent:
-//! a client only ever sees the code and a human message.
+//! Layering, after crates.io: `db` functions return diesel's `QueryResult`;
+//! the service turns those into [`AppResult`] (`service/db_errors.rs`) and
+//! adds the contract's codes; each transport renders an [`AppError`] in one
+//! place (`http/rest/error.rs`, `http/graphql.rs`), with the headers of
+//! `http/error_headers.rs`. An error's detail (what went wrong inside) is
+//! never rendered: the request log writes it once, on the request's line,
+//! with the request's id, so errors raised in background tasks are logged
+//! with the request that met them.
 
 use std::borrow::Cow;
 use std::fmt;
 use std::time::Duration;
 
-use diesel::result::Error as DieselError;
-
-use crate::request_log::current_request_id;
-
 /// Result type of the service layer.
 pub type AppResult<T> = Result<T, AppError>;
 
-/// The error codes of the API contract (section 3), plus those only the
-/// HTTP layer raises (`NOT_FOUND`, `METHOD_NOT_ALLOWED`, `REQUEST_TIMEOUT`).
+/// The error codes of the API contract (section 3), the GraphQL-level codes
+/// of failures before a document runs (section 5), and those only the HTTP
+/// layer raises (`NOT_FOUND`, `METHOD_NOT_ALLOWED`, `REQUEST_TIMEOUT`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ErrorCode {
     InvalidRequest,
@@ -43,6 +43,18 @@ pub enum ErrorCode {
     RateLimited,
     InternalServerError,
     ServiceUnavailable,
+    /// The document is not valid GraphQL syntax.
+    GraphqlParseFailed,
+    /// The document does not fit the schema (unknown field, wrong argument type, …).
+    GraphqlValidationFailed,
+    /// The document nests deeper than the depth limit.
+    GraphqlDepthLimitExceeded,
+    /// The document's cost is over the complexity limit.
+    GraphqlComplexityLimitExceeded,
+    /// The document uses more aliases than allowed.
+    GraphqlAliasLimitExceeded,
+    /// A batch holds more operations than allowed.
+    GraphqlBatchLimitExceeded,
 }
 
 impl ErrorCode {
@@ -71,6 +83,12 @@ impl ErrorCode {
             Self::RateLimited => "RATE_LIMITED",
             Self::InternalServerError => "INTERNAL_SERVER_ERROR",
             Self::ServiceUnavailable => "SERVICE_UNAVAILABLE",
+            Self::GraphqlParseFailed => "GRAPHQL_PARSE_FAILED",
+            Self::GraphqlValidationFailed => "GRAPHQL_VALIDATION_FAILED",
+            Self::GraphqlDepthLimitExceeded => "GRAPHQL_DEPTH_LIMIT_EXCEEDED",
+            Self::GraphqlComplexityLimitExceeded => "GRAPHQL_COMPLEXITY_LIMIT_EXCEEDED",
+            Self::GraphqlAliasLimitExceeded => "GRAPHQL_ALIAS_LIMIT_EXCEEDED",
+            Self::GraphqlBatchLimitExceeded => "GRAPHQL_BATCH_LIMIT_EXCEEDED",
         }
     }
 }
@@ -81,11 +99,14 @@ impl fmt::Display for ErrorCode {
     }
 }
 
-/// A failure a client is told about: a contract code and a human message.
+/// A failure a client is told about: a contract code and a human message,
+/// and, for failures inside the server, a detail that only the log sees.
 #[derive(Debug, Clone)]
 pub struct AppError {
     code: ErrorCode,
     message: Cow<'static, str>,
+    /// What went wrong inside; logged on the request's line, never sent.
+    detail: Option<String>,
     retry_after: Option<Duration>,
 }
 
@@ -95,6 +116,7 @@ impl AppError {
         Self {
             code,
             message: message.into(),
+            detail: None,
             retry_after: None,
         }
     }
@@ -114,49 +136,55 @@ impl AppError {
 
     /// Too many attempts; the client may retry after `retry_after`.
     pub fn rate_limited(retry_after: Duration) -> Self {
-        Self {
-            retry_after: Some(retry_after),
-            ..Self::new(
-                ErrorCode::RateLimited,
-                "Too many token requests. Try again later.",
-            )
-        }
+        Self::new(
+            ErrorCode::RateLimited,
+            "Too many token requests. Try again later.",
+        )
+        .with_retry_after(retry_after)
     }
 
-    /// A bug or an unexpected failure: the detail is logged, the client gets a generic message.
+    /// A bug or an unexpected failure: the client gets a generic message,
+    /// the log gets `detail`.
     pub fn internal(detail: impl fmt::Display) -> Self {
-        tracing::error!(error = %detail, request_id = %current_request_id(), "internal error");
         Self::new(
             ErrorCode::InternalServerError,
             "An internal error occurred.",
         )
+        .with_detail(detail)
     }
 
     /// The database cannot be reached or did not answer in time: the
-    /// detail is logged, the client is told to retry (in a second: the
-    /// request failed fast, and the pool heals as soon as the database answers).
+    /// client is told to retry (in a second: the request failed fast, and
+    /// the pool heals as soon as the database answers), the log gets `detail`.
     pub fn unavailable(detail: impl fmt::Display) -> Self {
-        tracing::warn!(error = %detail, request_id = %current_request_id(), "database unavailable");
-        Self {
-            retry_after: Some(Duration::from_secs(1)),
-            ..Self::new(
-                ErrorCode::ServiceUnavailable,
-                "The service is temporarily unavailable. Please retry shortly.",
-            )
-        }
+        Self::new(
+            ErrorCode::ServiceUnavailable,
+            "The service is temporarily unavailable. Please retry shortly.",
+        )
+        .with_retry_after(Duration::from_secs(1))
+        .with_detail(detail)
     }
 
-    /// The server is over a bounded queue: the detail is logged, the client
-    /// is told to retry.
+    /// The server is over a bounded queue: the client is told to retry,
+    /// the log gets `detail`.
     pub fn overloaded(detail: impl fmt::Display) -> Self {
-        tracing::warn!(error = %detail, request_id = %current_request_id(), "overloaded");
-        Self {
-            retry_after: Some(Duration::from_secs(1)),
-            ..Self::new(
-                ErrorCode::ServiceUnavailable,
-                "The service is busy. Please retry shortly.",
-            )
-        }
+        Self::new(
+            ErrorCode::ServiceUnavailable,
+            "The service is busy. Please retry shortly.",
+        )
+        .with_retry_after(Duration::from_secs(1))
+        .with_detail(detail)
+    }
+
+    /// Adds what went wrong inside, for the log.
+    pub fn with_detail(mut self, detail: impl fmt::Display) -> Self {
+        self.detail = Some(detail.to_string());
+        self
+    }
+
+    fn with_retry_after(mut self, wait: Duration) -> Self {
+        self.retry_after = Some(wait);
+        self
     }
 
     /// The contract code.
@@ -169,7 +197,13 @@ impl AppError {
         &self.message
     }
 
-    /// How long a rate-limited client, or one refused while the database is
+    /// What went wrong inside, for the request's log line only: never
+    /// rendered to a client.
+    pub fn detail_for_log(&self) -> Option<&str> {
+        self.detail.as_deref()
+    }
+
+    /// How long a rate-limited client, or one refused while the service is
     /// unavailable, should wait.
     pub fn retry_after(&self) -> Option<Duration> {
         self.retry_after
@@ -183,22 +217,3 @@ impl fmt::Display for AppError {
 }
 
 impl std::error::Error for AppError {}
-
-/// Database errors that no rule anticipated: a lost connection means the
-/// database is unavailable; everything else is a bug.
-impl From<DieselError> for AppError {
-    fn from(err: DieselError) -> Self {
-        if crate::db::is_connection_failure(&err) {
-            Self::unavailable(err)
-        } else {
-            Self::internal(err)
-        }
-    }
-}
-
-/// Failing to get a pooled connection (timeout, refused, unreachable) is always a 503.
-impl From<crate::db::PoolError> for AppError {
-    fn from(err: crate::db::PoolError) -> Self {
-        Self::unavailable(err)
-    }
-}

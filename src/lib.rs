@@ -1,8 +1,21 @@
-//! datakeep: user accounts and per-user key/value data, served over a REST
-//! compatibility layer (and GraphQL), with every rule in one service layer.
+//! datakeep: user accounts and per-user key/value data, served over a
+//! GraphQL API and a REST compatibility layer, with every rule in one
+//! service layer.
 //!
-//! `main.rs` only parses the command line; everything else lives here so
-//! that tests and tools build exactly the same application.
+//! The layers, each depending only on those below it:
+//!
+//! ```text
+//! app        composition root: builds everything from the config, serves
+//! http       connections, state, router, request log, REST routes, /graphql glue
+//! graphql    the schema and its document checks (no HTTP)
+//! service    every rule of the contract
+//! db, auth   queries and the pool (diesel errors only); bcrypt and tokens
+//! model, error
+//! ```
+//!
+//! `config` and `telemetry` are read only by `main.rs` and `app`. `main.rs`
+//! only parses the command line; everything else lives here so that tests
+//! and tools build exactly the same application. ARCHITECTURE.md says more.
 
 pub mod app;
 pub mod auth;
@@ -10,11 +23,8 @@ pub mod config;
 pub mod db;
 pub mod error;
 pub mod graphql;
-pub mod graphql_http;
 pub mod http;
 pub mod model;
-pub mod request_log;
-pub mod rest;
 pub mod service;
 pub mod telemetry;
 

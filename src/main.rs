@@ -48,9 +48,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command.unwrap_or(Command::Serve) {
         Command::Schema => print!("{}", datakeep::graphql::sdl()),
         Command::Migrate => {
-            datakeep::db::Database::new(config.database()?, 1, config.db_timeout())?
-                .prepare()
-                .await?;
+            App::migrate(&config).await?;
             tracing::info!("migrations applied");
         }
         Command::Serve => {

@@ -1,21 +1,26 @@
 //! One connection type over MySQL and SQLite. diesel's `MultiConnection`
-//! derive does not work with diesel-async, so queries are written once and
-//! run on either backend through [`dispatch!`], which compiles the same
-//! diesel code once per backend, and bounds every statement by the
-//! connection's statement timeout.
+//! derive does not work with diesel-async yet
+//! (<https://github.com/diesel-rs/diesel_async/issues/107>; the pieces are
+//! landing in <https://github.com/diesel-rs/diesel_async/pull/295> and
+//! <https://github.com/diesel-rs/diesel/pull/5099>, unreleased as of
+//! diesel-async 0.9), so the connection is an enum of the two, queries are
+//! written once inside [`on_backend!`], and every statement goes through
+//! [`DbConnection::run`], which bounds it by the statement timeout and
+//! keeps the bookkeeping that decides whether the pool may reuse the
+//! connection. When a released diesel-async derives a multi-connection,
+//! this enum, the macro and the pool's manager (`pool.rs`) can go.
 
 use std::future::Future;
 use std::time::Duration;
 
-use diesel::ConnectionResult;
-use diesel::result::{DatabaseErrorKind, Error as DieselError};
+use diesel::result::Error as DieselError;
+use diesel::{ConnectionResult, QueryResult};
 use diesel_async::sync_connection_wrapper::SyncConnectionWrapper;
 use diesel_async::{
     AsyncConnection, AsyncMysqlConnection, SimpleAsyncConnection, TransactionManager,
 };
 
 use super::url::DatabaseUrl;
-use crate::error::AppResult;
 
 /// SQLite through diesel-async: each call runs on tokio's blocking pool.
 pub type SqliteConnection = SyncConnectionWrapper<diesel::SqliteConnection>;
@@ -34,10 +39,10 @@ pub struct DbConnection {
     backend: Backend,
     /// Set while a statement runs. Still set when the connection comes back
     /// to the pool means its future was dropped mid-statement (a client
-    /// went away, or the statement timed out): the protocol state is
-    /// unknown, so it must not be reused.
+    /// went away): the protocol state is unknown, so it must not be reused.
     in_flight: bool,
-    /// Set when a statement failed because the connection did.
+    /// Set when a statement failed because the connection did (a statement
+    /// that timed out included).
     failed: bool,
     /// Longest a statement may take; `None` for migrations and tools.
     statement_timeout: Option<Duration>,
@@ -49,49 +54,36 @@ pub enum Backend {
     Sqlite(SqliteConnection),
 }
 
-/// Runs `$body` with `$conn` bound to the backend's own connection type
-/// (or, in the second form, a different body per backend, where the
-/// dialects differ), within the connection's statement timeout, and records
-/// a connection failure in its result on the [`DbConnection`].
-macro_rules! dispatch {
-    ($connection:expr, $conn:ident => $body:expr) => {
-        $crate::db::dispatch!($connection, mysql $conn => $body, sqlite $conn => $body)
+/// Evaluates `$body` with `$conn` bound to the backend's own connection
+/// type: the same diesel code, compiled once per backend. Where the
+/// dialects differ, match on [`Backend`] instead.
+#[macro_export]
+macro_rules! on_backend {
+    ($backend:expr, $conn:ident => $body:expr) => {
+        match $backend {
+            $crate::db::Backend::Mysql($conn) => $body,
+            $crate::db::Backend::Sqlite($conn) => $body,
+        }
     };
-    ($connection:expr, mysql $mysql:ident => $on_mysql:expr, sqlite $sqlite:ident => $on_sqlite:expr) => {{
-        let connection: &mut $crate::db::DbConnection = $connection;
-        let timeout = connection.statement_timeout();
-        let result = $crate::db::within(timeout, async {
-            match connection.backend() {
-                $crate::db::Backend::Mysql($mysql) => $on_mysql,
-                $crate::db::Backend::Sqlite($sqlite) => $on_sqlite,
-            }
-        })
-        .await;
-        connection.record(result)
-    }};
 }
-pub(crate) use dispatch;
 
 /// Runs a statement, failing it as a lost connection when `timeout` passes
-/// first: the statement's future is dropped with the connection marked in
-/// flight, so the pool never hands that connection out again.
-pub async fn within<T>(
+/// first: the statement's future is dropped with it, so the connection must
+/// not be used again.
+async fn within<T>(
     timeout: Option<Duration>,
-    statement: impl Future<Output = diesel::QueryResult<T>>,
-) -> diesel::QueryResult<T> {
+    statement: impl Future<Output = QueryResult<T>>,
+) -> QueryResult<T> {
     let Some(timeout) = timeout else {
         return statement.await;
     };
     tokio::time::timeout(timeout, statement)
         .await
         .unwrap_or_else(|_| {
-            Err(DieselError::DatabaseError(
-                DatabaseErrorKind::ClosedConnection,
-                Box::new(format!(
-                    "the statement did not finish within {} s",
-                    timeout.as_secs_f32()
-                )),
-            ))
+            Err(super::connection_lost(format!(
+                "the statement did not finish within {} s",
+                timeout.as_secs_f32()
+            )))
         })
 }
 
@@ -137,21 +129,18 @@ impl DbConnection {
         Ok(Backend::Sqlite(conn))
     }
 
-    /// Longest a statement on this connection may take.
-    pub fn statement_timeout(&self) -> Option<Duration> {
-        self.statement_timeout
-    }
-
-    /// The backend's own connection, to run a statement on: marks the
-    /// connection in flight until [`record`](Self::record) sees the result.
-    pub fn backend(&mut self) -> &mut Backend {
+    /// Runs one statement (or a few that belong together) on the backend's
+    /// connection, within the statement timeout, and remembers whether it
+    /// left the connection fit for reuse: the one place where that is
+    /// decided, so no caller can forget it.
+    pub async fn run<T, F>(&mut self, statement: F) -> QueryResult<T>
+    where
+        F: AsyncFnOnce(&mut Backend) -> QueryResult<T>,
+    {
+        // If this future is dropped before the statement ends, the flag
+        // stays set and the pool drops the connection.
         self.in_flight = true;
-        &mut self.backend
-    }
-
-    /// Passes a statement's result through: the statement is over, and a
-    /// connection failure in it is remembered.
-    pub fn record<T>(&mut self, result: diesel::QueryResult<T>) -> diesel::QueryResult<T> {
+        let result = within(self.statement_timeout, statement(&mut self.backend)).await;
         self.in_flight = false;
         if let Err(err) = &result {
             self.failed |= super::is_connection_failure(err);
@@ -168,8 +157,9 @@ impl DbConnection {
     /// One cheap round trip, to tell a live connection from a dead one. A
     /// plain-text statement: a bound `sql_query` would cost MySQL three
     /// round trips (prepare, execute, close).
-    pub async fn ping(&mut self) -> diesel::QueryResult<()> {
-        dispatch!(self, conn => conn.batch_execute("SELECT 1").await)
+    pub async fn ping(&mut self) -> QueryResult<()> {
+        self.run(async |db| on_backend!(db, c => c.batch_execute("SELECT 1").await))
+            .await
     }
 
     /// True when a transaction was left open or failed (e.g. a request was
@@ -186,14 +176,15 @@ impl DbConnection {
     /// starts with `BEGIN IMMEDIATE` to take the write lock up front: a
     /// deferred transaction that reads and then writes can fail with
     /// "database is locked" instead of waiting.
-    pub async fn write_transaction<R, F>(&mut self, work: F) -> AppResult<R>
+    pub async fn write_transaction<R, E, F>(&mut self, work: F) -> Result<R, E>
     where
-        F: AsyncFnOnce(&mut Self) -> AppResult<R>,
+        E: From<DieselError>,
+        F: AsyncFnOnce(&mut Self) -> Result<R, E>,
     {
-        dispatch!(self,
-            mysql conn => begin(conn).await,
-            sqlite conn => {
-                conn.spawn_blocking(|inner| {
+        self.run(async |db| match db {
+            Backend::Mysql(c) => begin(c).await,
+            Backend::Sqlite(c) => {
+                c.spawn_blocking(|inner| {
                     diesel::connection::AnsiTransactionManager::begin_transaction_sql(
                         inner,
                         "BEGIN IMMEDIATE",
@@ -201,10 +192,12 @@ impl DbConnection {
                 })
                 .await
             }
-        )?;
+        })
+        .await?;
         match work(self).await {
             Ok(value) => {
-                dispatch!(self, conn => commit(conn).await)?;
+                self.run(async |db| on_backend!(db, c => commit(c).await))
+                    .await?;
                 Ok(value)
             }
             // A connection that failed is dropped, and the database rolls
@@ -212,7 +205,10 @@ impl DbConnection {
             // another timeout.
             Err(error) if self.is_unusable() => Err(error),
             Err(error) => {
-                if let Err(rollback) = dispatch!(self, conn => rollback(conn).await) {
+                let rolled_back = self
+                    .run(async |db| on_backend!(db, c => rollback(c).await))
+                    .await;
+                if let Err(rollback) = rolled_back {
                     tracing::warn!(error = %rollback, "rollback failed");
                 }
                 Err(error)
@@ -221,15 +217,15 @@ impl DbConnection {
     }
 }
 
-async fn begin<C: AsyncConnection>(conn: &mut C) -> diesel::QueryResult<()> {
+async fn begin<C: AsyncConnection>(conn: &mut C) -> QueryResult<()> {
     C::TransactionManager::begin_transaction(conn).await
 }
 
-async fn commit<C: AsyncConnection>(conn: &mut C) -> diesel::QueryResult<()> {
+async fn commit<C: AsyncConnection>(conn: &mut C) -> QueryResult<()> {
     C::TransactionManager::commit_transaction(conn).await
 }
 
-async fn rollback<C: AsyncConnection>(conn: &mut C) -> diesel::QueryResult<()> {
+async fn rollback<C: AsyncConnection>(conn: &mut C) -> QueryResult<()> {
     C::TransactionManager::rollback_transaction(conn).await
 }
 

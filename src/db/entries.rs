@@ -9,8 +9,9 @@ use diesel::sql_types::{BigInt, Binary, Text, Timestamp};
 use diesel_async::RunQueryDsl;
 
 use super::schema::entries;
-use super::{DbConnection, dispatch};
+use super::{Backend, DbConnection};
 use crate::model::{Entry, UserId};
+use crate::on_backend;
 
 /// An entry as stored. The key is raw bytes (VARBINARY / BLOB) so that it
 /// compares byte for byte; it is always valid UTF-8 because only validated
@@ -60,13 +61,17 @@ pub async fn find(
     for_update: bool,
 ) -> QueryResult<Option<EntryRow>> {
     let row = entries::table.find((owner.0, key));
-    if !for_update {
-        return dispatch!(conn, c => row.select(EntryRow::as_select()).get_result(c).await.optional());
-    }
-    dispatch!(conn,
-        mysql c => row.select(EntryRow::as_select()).for_update().get_result(c).await.optional(),
-        sqlite c => row.select(EntryRow::as_select()).get_result(c).await.optional()
-    )
+    // Built per backend: `as_select()` is typed by the backend it runs on.
+    conn.run(async |db| match db {
+        Backend::Mysql(c) if for_update => {
+            let select = row.select(EntryRow::as_select()).for_update();
+            select.get_result(c).await.optional()
+        }
+        other => on_backend!(other, c => {
+            row.select(EntryRow::as_select()).get_result(c).await.optional()
+        }),
+    })
+    .await
 }
 
 /// An entry with its owner, as [`find_many`] returns it.
@@ -91,13 +96,16 @@ pub async fn find_many(
     };
     let padding = wanted.len().next_power_of_two() - wanted.len();
     let pairs = wanted.iter().chain(std::iter::repeat_n(&last, padding));
-    dispatch!(conn, c => {
-        let mut query = entries::table.select(OwnedEntryRow::as_select()).into_boxed();
-        for (owner, key) in pairs {
-            query = query.or_filter(entries::user_id.eq(owner.0).and(entries::key.eq(*key)));
-        }
-        query.load(c).await
+    conn.run(async |db| {
+        on_backend!(db, c => {
+            let mut query = entries::table.select(OwnedEntryRow::as_select()).into_boxed();
+            for (owner, key) in pairs {
+                query = query.or_filter(entries::user_id.eq(owner.0).and(entries::key.eq(*key)));
+            }
+            query.load(c).await
+        })
     })
+    .await
 }
 
 /// Inserts a new entry; the primary key rejects a duplicate.
@@ -115,7 +123,9 @@ pub async fn insert(conn: &mut DbConnection, row: &NewEntryRow<'_>) -> QueryResu
         entries::created_at.eq(row.created_at),
         entries::updated_at.eq(row.updated_at),
     ));
-    dispatch!(conn, c => query.execute(c).await).map(drop)
+    conn.run(async |db| on_backend!(db, c => query.execute(c).await))
+        .await
+        .map(drop)
 }
 
 /// Replaces a value and bumps its version; returns how many rows changed (0 or 1).
@@ -132,7 +142,8 @@ pub async fn update_value(
         value,
         now,
     };
-    dispatch!(conn, c => query.execute(c).await)
+    conn.run(async |db| on_backend!(db, c => query.execute(c).await))
+        .await
 }
 
 /// `UPDATE entries SET value = ?, version = version + 1, updated_at = ?
@@ -197,7 +208,8 @@ where
 /// Deletes an entry; returns how many rows went (0 or 1).
 pub async fn delete(conn: &mut DbConnection, owner: UserId, key: &[u8]) -> QueryResult<usize> {
     let query = diesel::delete(entries::table.find((owner.0, key)));
-    dispatch!(conn, c => query.execute(c).await)
+    conn.run(async |db| on_backend!(db, c => query.execute(c).await))
+        .await
 }
 
 /// Which keys a listing covers: strictly after `after`, and within
@@ -217,22 +229,25 @@ pub async fn page(
     range: &KeyRange<'_>,
     limit: i64,
 ) -> QueryResult<Vec<EntryRow>> {
-    dispatch!(conn, c => {
-        let mut query = entries::table
-            .filter(entries::user_id.eq(owner.0))
-            .select(EntryRow::as_select())
-            .order(entries::key.asc())
-            .limit(limit)
-            .into_boxed();
-        if let Some(after) = range.after {
-            query = query.filter(entries::key.gt(after));
-        }
-        if let Some(from) = range.from {
-            query = query.filter(entries::key.ge(from));
-        }
-        if let Some(until) = &range.until {
-            query = query.filter(entries::key.lt(until));
-        }
-        query.load(c).await
+    conn.run(async |db| {
+        on_backend!(db, c => {
+            let mut query = entries::table
+                .filter(entries::user_id.eq(owner.0))
+                .select(EntryRow::as_select())
+                .order(entries::key.asc())
+                .limit(limit)
+                .into_boxed();
+            if let Some(after) = range.after {
+                query = query.filter(entries::key.gt(after));
+            }
+            if let Some(from) = range.from {
+                query = query.filter(entries::key.ge(from));
+            }
+            if let Some(until) = &range.until {
+                query = query.filter(entries::key.lt(until));
+            }
+            query.load(c).await
+        })
     })
+    .await
 }

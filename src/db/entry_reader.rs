@@ -19,11 +19,12 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use diesel::QueryResult;
+use diesel::result::Error as DieselError;
 use tokio::sync::{Mutex, mpsc, oneshot};
 
-use super::Database;
 use super::entries::{self, EntryRow};
-use crate::error::{AppError, AppResult};
+use super::{Database, connection_lost, is_connection_failure};
 use crate::model::UserId;
 
 /// Most lookups one query answers.
@@ -33,7 +34,7 @@ const MAX_BATCH: usize = 32;
 struct Lookup {
     owner: UserId,
     key: Box<[u8]>,
-    reply: oneshot::Sender<AppResult<Option<EntryRow>>>,
+    reply: oneshot::Sender<QueryResult<Option<EntryRow>>>,
 }
 
 impl Lookup {
@@ -65,7 +66,7 @@ impl EntryReader {
     }
 
     /// The entry `owner` has under `key`, or `None` when there is none.
-    pub async fn find(&self, owner: UserId, key: &[u8]) -> AppResult<Option<EntryRow>> {
+    pub async fn find(&self, owner: UserId, key: &[u8]) -> QueryResult<Option<EntryRow>> {
         let (reply, answer) = oneshot::channel();
         let lookup = Lookup {
             owner,
@@ -74,11 +75,13 @@ impl EntryReader {
         };
         self.queue
             .send(lookup)
-            .map_err(|_| AppError::internal("the entry readers have stopped"))?;
+            .map_err(|_| bug("the entry readers have stopped"))?;
         match tokio::time::timeout(self.patience, answer).await {
             Ok(Ok(found)) => found,
-            Ok(Err(_)) => Err(AppError::internal("an entry reader dropped a read")),
-            Err(_) => Err(AppError::unavailable("no entry reader answered in time")),
+            Ok(Err(_)) => Err(bug("an entry reader dropped a read")),
+            Err(_) => Err(connection_lost(
+                "no entry reader answered in time".to_owned(),
+            )),
         }
     }
 }
@@ -110,16 +113,14 @@ async fn answer(db: &Database, batch: &mut Vec<Lookup>) {
     let mut wanted: Vec<(UserId, &[u8])> = batch.iter().map(|l| (l.owner, &*l.key)).collect();
     wanted.dedup();
     let found = match db.conn().await {
-        Ok(mut conn) => entries::find_many(&mut conn, &wanted)
-            .await
-            .map_err(AppError::from),
-        Err(error) => Err(AppError::from(error)),
+        Ok(mut conn) => entries::find_many(&mut conn, &wanted).await,
+        Err(error) => Err(error),
     };
     let mut rows = match found {
         Ok(rows) => rows,
         Err(error) => {
             for lookup in batch.drain(..) {
-                let _ = lookup.reply.send(Err(error.clone()));
+                let _ = lookup.reply.send(Err(copy_of(&error)));
             }
             return;
         }
@@ -140,4 +141,19 @@ async fn answer(db: &Database, batch: &mut Vec<Lookup>) {
         // The asker may have gone away (its client disconnected): nothing to do.
         let _ = lookup.reply.send(Ok(row));
     }
+}
+
+/// The same failure for every read of a batch (diesel's errors cannot be
+/// cloned): a lost connection stays one, anything else is a bug.
+fn copy_of(error: &DieselError) -> DieselError {
+    if is_connection_failure(error) {
+        connection_lost(error.to_string())
+    } else {
+        bug(&error.to_string())
+    }
+}
+
+/// A failure that is not the database's: the service answers it with 500.
+fn bug(detail: &str) -> DieselError {
+    DieselError::QueryBuilderError(detail.into())
 }

@@ -3,7 +3,13 @@
 //!
 //! Two backends share everything here: MySQL/MariaDB for production and
 //! SQLite as the zero-configuration default. The backend is picked by the
-//! `DATABASE_URL` scheme; queries are written once (see [`dispatch!`]).
+//! `DATABASE_URL` scheme; queries are written once (see
+//! [`DbConnection::run`] and [`on_backend!`](crate::on_backend)).
+//!
+//! Everything here speaks diesel's errors: a failure to get or keep a
+//! connection is a diesel error too (see [`connection_lost`]), which
+//! [`is_connection_failure`] recognises. The service turns them into the
+//! contract's errors, in one place.
 
 mod connection;
 mod constraints;
@@ -21,17 +27,13 @@ use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use diesel_async::{AsyncConnection, AsyncMigrationHarness, AsyncMysqlConnection, RunQueryDsl};
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 
-pub(crate) use connection::dispatch;
-pub use connection::{Backend, DbConnection, within};
+pub use connection::{Backend, DbConnection};
 pub use constraints::UniqueIndex;
 pub use entry_reader::EntryReader;
 pub use url::{DEFAULT_URL, DatabaseUrl};
 
 /// A connection checked out of the pool.
 pub type PooledConnection = deadpool::managed::Object<pool::DbManager>;
-
-/// Why no connection could be had (timeout, refused, unreachable).
-pub type PoolError = deadpool::managed::PoolError<diesel_async::pooled_connection::PoolError>;
 
 /// MySQL/MariaDB migrations, applied at start-up and by `datakeep migrate`.
 const MYSQL_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/mysql");
@@ -93,13 +95,17 @@ impl Database {
 
     /// Checks a connection out of the pool, within the timeout as a whole:
     /// deadpool bounds its wait, connect and recycle steps one by one, so a
-    /// checkout could otherwise take three timeouts.
-    pub async fn conn(&self) -> Result<PooledConnection, PoolError> {
-        tokio::time::timeout(self.timeout, self.pool.get())
-            .await
-            .unwrap_or(Err(PoolError::Timeout(
-                deadpool::managed::TimeoutType::Wait,
-            )))
+    /// checkout could otherwise take three timeouts. No connection (timeout,
+    /// refused, unreachable) is a [`connection_lost`] error.
+    pub async fn conn(&self) -> diesel::QueryResult<PooledConnection> {
+        match tokio::time::timeout(self.timeout, self.pool.get()).await {
+            Ok(Ok(conn)) => Ok(conn),
+            Ok(Err(err)) => Err(connection_lost(format!("no database connection: {err}"))),
+            Err(_) => Err(connection_lost(format!(
+                "no database connection within {} s",
+                self.timeout.as_secs_f32()
+            ))),
+        }
     }
 
     /// Creates a MySQL database named in the URL when the server does not
@@ -110,7 +116,7 @@ impl Database {
             let keeper = DbConnection::establish(&self.url, None).await?;
             *self.keeper.lock().unwrap_or_else(PoisonError::into_inner) = Some(keeper);
         }
-        if let (Err(err), DatabaseUrl::Mysql(url)) = (self.conn().await, &self.url) {
+        if let (Err(err), DatabaseUrl::Mysql(url)) = (self.pool.get().await, &self.url) {
             if !err.to_string().contains("Unknown database") {
                 return Err(err.into());
             }
@@ -135,18 +141,19 @@ impl Database {
             // the keeper, so this connection sees the same database.)
             DatabaseUrl::SqliteFile(_) | DatabaseUrl::SqliteMemory(_) => {
                 let mut conn = DbConnection::establish(&self.url, None).await?;
-                dispatch!(&mut conn,
-                    mysql _unused => unreachable!("an SQLite URL opens SQLite connections"),
-                    sqlite conn => {
-                        conn.spawn_blocking(|inner| {
-                            inner
-                                .run_pending_migrations(SQLITE_MIGRATIONS)
-                                .map(drop)
-                                .map_err(|e| DieselError::QueryBuilderError(e.to_string().into()))
-                        })
-                        .await
-                    }
-                )
+                conn.run(async |db| {
+                    let Backend::Sqlite(c) = db else {
+                        unreachable!("an SQLite URL opens SQLite connections");
+                    };
+                    c.spawn_blocking(|inner| {
+                        inner
+                            .run_pending_migrations(SQLITE_MIGRATIONS)
+                            .map(drop)
+                            .map_err(|e| DieselError::QueryBuilderError(e.to_string().into()))
+                    })
+                    .await
+                })
+                .await
                 .map_err(|e| failed(Box::new(e)))?;
             }
         }
@@ -212,6 +219,13 @@ pub fn violation(err: &DieselError) -> Option<Violation> {
     }
 }
 
+/// A failure to get, or keep using, a connection, as a diesel error (the
+/// kind diesel gives a connection that was closed under it), so that
+/// [`is_connection_failure`] recognises it.
+pub fn connection_lost(detail: String) -> DieselError {
+    DieselError::DatabaseError(DatabaseErrorKind::ClosedConnection, Box::new(detail))
+}
+
 /// True when an error means the database could not be used right now (as
 /// opposed to it rejecting a statement): the connection failed, or SQLite's
 /// write lock stayed taken past the busy timeout. diesel-async reports
@@ -243,12 +257,18 @@ mod tests {
         db.prepare().await.unwrap();
         {
             let mut conn = db.conn().await.unwrap();
-            let _abandoned = conn.backend(); // as if a request was dropped mid-statement
+            // As if a request was dropped mid-statement.
+            let statement =
+                conn.run(async |_| std::future::pending::<diesel::QueryResult<()>>().await);
+            let abandoned = tokio::time::timeout(Duration::from_millis(10), statement).await;
+            assert!(abandoned.is_err());
         }
         let mut conn = db.conn().await.unwrap();
-        let users = dispatch!(&mut conn, c => {
-            diesel::sql_query("SELECT id FROM users").execute(c).await
-        });
+        let users = conn
+            .run(async |db| {
+                crate::on_backend!(db, c => diesel::sql_query("SELECT id FROM users").execute(c).await)
+            })
+            .await;
         assert_eq!(users.expect("the migrated tables are still there"), 0);
     }
 }

@@ -4,9 +4,10 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 
+use super::DbConnection;
 use super::schema::users;
-use super::{DbConnection, dispatch};
 use crate::model::{User, UserId};
+use crate::on_backend;
 
 /// An account as read for display: every column but the password hash.
 #[derive(Debug, Queryable, Selectable)]
@@ -54,26 +55,31 @@ pub struct NewUserRow<'a> {
 /// Inserts an account and returns its new id. Uniqueness is left to the
 /// database's unique indexes, so two racing registrations cannot both win.
 pub async fn insert(conn: &mut DbConnection, row: &NewUserRow<'_>) -> QueryResult<UserId> {
-    dispatch!(conn, c => diesel::insert_into(users::table).values(row).execute(c).await)?;
+    conn.run(async |db| on_backend!(db, c => diesel::insert_into(users::table).values(row).execute(c).await)).await?;
     // Read the id back by the unique key: portable, unlike LAST_INSERT_ID()
     // and last_insert_rowid().
     let id = users::table
         .filter(users::username_key.eq(row.username_key))
         .select(users::id);
-    dispatch!(conn, c => id.first(c).await).map(UserId)
+    conn.run(async |db| on_backend!(db, c => id.first(c).await))
+        .await
+        .map(UserId)
 }
 
 /// Loads an account by id.
 pub async fn find(conn: &mut DbConnection, id: UserId) -> QueryResult<Option<UserRow>> {
     // Built per backend: `as_select()` is typed by the backend it runs on.
-    dispatch!(conn, c => {
-        users::table
-            .find(id.0)
-            .select(UserRow::as_select())
-            .first(c)
-            .await
-            .optional()
+    conn.run(async |db| {
+        on_backend!(db, c => {
+            users::table
+                .find(id.0)
+                .select(UserRow::as_select())
+                .first(c)
+                .await
+                .optional()
+        })
     })
+    .await
 }
 
 /// The id and password hash of the account with this lower-cased username.
@@ -84,11 +90,13 @@ pub async fn credentials(
     let query = users::table
         .filter(users::username_key.eq(username_key))
         .select((users::id, users::password_hash));
-    dispatch!(conn, c => query.first(c).await.optional())
+    conn.run(async |db| on_backend!(db, c => query.first(c).await.optional()))
+        .await
 }
 
 /// True when the account still exists.
 pub async fn exists(conn: &mut DbConnection, id: UserId) -> QueryResult<bool> {
     let query = diesel::select(diesel::dsl::exists(users::table.find(id.0)));
-    dispatch!(conn, c => query.get_result(c).await)
+    conn.run(async |db| on_backend!(db, c => query.get_result(c).await))
+        .await
 }

@@ -41,6 +41,10 @@ pub struct DocumentCost {
     pub aliases: u64,
     /// Deepest field nesting.
     pub depth: u64,
+    /// Deepest nesting of selection sets, fragment spreads and inline
+    /// fragments counting as a level each (async-graphql's own recursion
+    /// limit counts this way).
+    pub levels: u64,
     /// Selections (fields, spreads, inline fragments) the operations and
     /// fragment definitions hold when every spread is written out: the
     /// work async-graphql's validation does on the document.
@@ -89,6 +93,7 @@ pub fn measure(
         cost.complexity = cost.complexity.saturating_add(figures.total());
         cost.aliases = cost.aliases.saturating_add(figures.aliases);
         cost.depth = cost.depth.max(figures.depth);
+        cost.levels = cost.levels.max(figures.levels);
         cost.expanded_selections = cost.expanded_selections.saturating_add(figures.selections);
     }
     // async-graphql validates each fragment definition too, and within
@@ -117,6 +122,7 @@ struct Figures {
     per_item: u64,
     aliases: u64,
     depth: u64,
+    levels: u64,
     selections: u64,
     /// How deeply fragment spreads nest inside it.
     spread_depth: usize,
@@ -133,6 +139,7 @@ impl Figures {
         self.per_item = self.per_item.saturating_add(other.per_item);
         self.aliases = self.aliases.saturating_add(other.aliases);
         self.depth = self.depth.max(other.depth);
+        self.levels = self.levels.max(other.levels);
         self.selections = self.selections.saturating_add(other.selections);
         self.spread_depth = self.spread_depth.max(other.spread_depth);
     }
@@ -161,7 +168,7 @@ impl<'a> Meter<'a> {
     ) -> Result<Figures, Unmeasurable> {
         let mut figures = Figures::default();
         for item in &set.items {
-            let item_figures = match &item.node {
+            let mut item_figures = match &item.node {
                 Selection::Field(field) => self.field(&field.node, context)?,
                 Selection::FragmentSpread(spread) => {
                     self.fragment(&spread.node.fragment_name.node, context)?
@@ -170,6 +177,11 @@ impl<'a> Meter<'a> {
                     self.selection_set(&inline.node.selection_set.node, context)?
                 }
             };
+            // A spread and an inline fragment are a level of their own, as
+            // is a field's selection set (see `field`).
+            if !matches!(item.node, Selection::Field(_)) {
+                item_figures.levels = item_figures.levels.saturating_add(1);
+            }
             figures.add(&item_figures);
             figures.selections = figures.selections.saturating_add(1);
         }
@@ -206,6 +218,11 @@ impl<'a> Meter<'a> {
                 .aliases
                 .saturating_add(u64::from(field.alias.is_some())),
             depth: children.depth.saturating_add(1),
+            levels: if field.selection_set.node.items.is_empty() {
+                0
+            } else {
+                children.levels.saturating_add(1)
+            },
             selections: children.selections,
             spread_depth: children.spread_depth,
         })
@@ -320,7 +337,16 @@ mod tests {
         let figures = cost("{ me { id username __typename } }");
         assert_eq!(figures.complexity, 4);
         assert_eq!(figures.depth, 2);
+        assert_eq!(figures.levels, 1);
         assert_eq!(figures.aliases, 0);
+    }
+
+    #[test]
+    fn levels_count_spreads_and_inline_fragments_too() {
+        let figures = cost("{ ... on Query { ...F } } fragment F on Query { me { id } }");
+        assert_eq!(figures.depth, 2);
+        // inline fragment, spread, `me`'s selection set.
+        assert_eq!(figures.levels, 3);
     }
 
     #[test]

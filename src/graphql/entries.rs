@@ -72,7 +72,7 @@ impl EntriesQuery {
     /// One of the caller's entries; null plus a KEY_NOT_FOUND error when absent.
     async fn entry(&self, ctx: &Context<'_>, key: String) -> Option<EntryObject> {
         let found = match caller(ctx) {
-            Ok(user) => service(ctx).get_entry(user, &key).await,
+            Ok(user) => service(ctx).read_entry(user, &key).await,
             Err(error) => Err(error),
         };
         match found {
@@ -151,7 +151,7 @@ impl EntriesMutation {
     ) -> Result<EntryObject> {
         let user = caller(ctx).extend()?;
         let entry = service(ctx)
-            .update_entry(user, &key, &value)
+            .update_entry_and_return(user, &key, &value)
             .await
             .extend()?;
         Ok(EntryObject(entry))
@@ -160,7 +160,10 @@ impl EntriesMutation {
     /// Deletes an entry and returns it as it was; KEY_NOT_FOUND when absent.
     async fn delete_entry(&self, ctx: &Context<'_>, key: String) -> Result<EntryObject> {
         let user = caller(ctx).extend()?;
-        let entry = service(ctx).delete_entry(user, &key).await.extend()?;
+        let entry = service(ctx)
+            .delete_entry_and_return(user, &key)
+            .await
+            .extend()?;
         Ok(EntryObject(entry))
     }
 }

@@ -1,80 +1,57 @@
-//! How errors look in GraphQL: every error carries `extensions.code`.
-//! Service errors carry the contract's codes; the failures async-graphql
-//! raises itself (parse, validation, limits) get codes here, since it gives
-//! them none; anything left without a code is treated as a bad input.
+//! How errors look in GraphQL: every error carries `extensions.code`, and
+//! keeps the [`AppError`] it came from as its source, so the transport reads
+//! codes, headers and log details from the error itself, never from text.
+//! Service errors carry their code; failures before any resolver runs
+//! (parse, limits) are coded where they are raised; what async-graphql's
+//! validation and coercion leave uncoded is the caller's input, coded
+//! `GRAPHQL_VALIDATION_FAILED`.
 
-use async_graphql::{ErrorExtensions, Response, ServerError};
+use std::sync::Arc;
 
-use crate::error::AppError;
+use async_graphql::{ErrorExtensionValues, ErrorExtensions, Pos, Response, ServerError};
 
-/// Codes of failures that happen before any resolver runs.
-pub mod codes {
-    /// The document is not valid GraphQL syntax.
-    pub const PARSE_FAILED: &str = "GRAPHQL_PARSE_FAILED";
-    /// The document does not fit the schema (unknown field, wrong argument type, …).
-    pub const VALIDATION_FAILED: &str = "GRAPHQL_VALIDATION_FAILED";
-    /// The document nests deeper than the depth limit.
-    pub const DEPTH_LIMIT: &str = "GRAPHQL_DEPTH_LIMIT_EXCEEDED";
-    /// The document's cost is over the complexity limit.
-    pub const COMPLEXITY_LIMIT: &str = "GRAPHQL_COMPLEXITY_LIMIT_EXCEEDED";
-    /// The document uses more aliases than allowed.
-    pub const ALIAS_LIMIT: &str = "GRAPHQL_ALIAS_LIMIT_EXCEEDED";
-    /// A batch holds more operations than allowed.
-    pub const BATCH_LIMIT: &str = "GRAPHQL_BATCH_LIMIT_EXCEEDED";
-    /// A mutation was sent with `GET`.
-    pub const MUTATION_OVER_GET: &str = "METHOD_NOT_ALLOWED";
+use crate::error::{AppError, ErrorCode};
+
+/// The extensions every error carries: its code, and `retryAfter` when the
+/// client should wait.
+fn extensions_of(error: &AppError) -> ErrorExtensionValues {
+    let mut extensions = ErrorExtensionValues::default();
+    extensions.set("code", error.code().as_str());
+    if let Some(wait) = error.retry_after() {
+        extensions.set("retryAfter", wait.as_secs());
+    }
+    extensions
 }
 
 impl ErrorExtensions for AppError {
     fn extend(&self) -> async_graphql::Error {
-        async_graphql::Error::new(self.message()).extend_with(|_, extensions| {
-            extensions.set("code", self.code().as_str());
-            if let Some(wait) = self.retry_after() {
-                extensions.set("retryAfter", wait.as_secs());
-            }
-        })
+        async_graphql::Error {
+            message: self.message().to_owned(),
+            source: Some(Arc::new(self.clone())),
+            extensions: Some(extensions_of(self)),
+        }
     }
 }
 
-/// Builds a coded error for failures outside the resolvers.
-pub fn coded_error(message: impl Into<String>, code: &'static str) -> ServerError {
-    let mut error = ServerError::new(message, None);
-    error
-        .extensions
-        .get_or_insert_with(Default::default)
-        .set("code", code);
-    error
-}
-
-fn set_code_if_missing(error: &mut ServerError, code: &'static str) {
-    let extensions = error.extensions.get_or_insert_with(Default::default);
-    if extensions.get("code").is_none() {
-        extensions.set("code", code);
+/// A failure outside the resolvers, at `positions` of the document.
+pub fn server_error(error: AppError, positions: Vec<Pos>) -> ServerError {
+    ServerError {
+        message: error.message().to_owned(),
+        locations: positions,
+        path: Vec::new(),
+        extensions: Some(extensions_of(&error)),
+        source: Some(Arc::new(error)),
     }
 }
 
-/// Codes a parse failure.
-pub fn code_parse_error(error: &mut ServerError) {
-    set_code_if_missing(error, codes::PARSE_FAILED);
-}
-
-/// Codes every error still without one after execution. Service errors
-/// carry theirs; what is left are async-graphql's own failures: its depth
-/// and complexity limits, which it reports with fixed messages, and
-/// validation or argument and variable coercion failures, which are the
-/// caller's input, not a server fault.
+/// Gives every error still without an [`AppError`] one: what async-graphql
+/// reports itself (validation, argument and variable coercion) is a fault
+/// of the caller's input.
 pub fn code_uncoded_errors(response: &mut Response) {
     for error in &mut response.errors {
-        let message = error.message.as_str();
-        let code = if message == "Query is nested too deep."
-            || message.starts_with("The recursion depth of the query cannot be greater than")
-        {
-            codes::DEPTH_LIMIT
-        } else if message == "Query is too complex." {
-            codes::COMPLEXITY_LIMIT
-        } else {
-            codes::VALIDATION_FAILED
-        };
-        set_code_if_missing(error, code);
+        if error.source::<AppError>().is_none() {
+            let coded = AppError::new(ErrorCode::GraphqlValidationFailed, error.message.clone());
+            *error = server_error(coded, std::mem::take(&mut error.locations));
+        }
     }
 }

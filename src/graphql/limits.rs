@@ -8,7 +8,13 @@ use async_graphql::parser::types::{ExecutableDocument, OperationType};
 use async_graphql::{ServerResult, Variables};
 
 use super::cost::{self, Connections, MAX_SPREAD_NESTING, Unmeasurable};
-use super::errors::{coded_error, codes};
+use super::errors::server_error;
+use crate::error::{AppError, ErrorCode};
+
+/// A refusal of the whole document, before any of it runs.
+fn refused(code: ErrorCode, message: String) -> async_graphql::ServerError {
+    server_error(AppError::new(code, message), Vec::new())
+}
 
 /// Most selections a document may hold with its fragment spreads written
 /// out, summed over its operations and fragment definitions: async-graphql
@@ -16,6 +22,11 @@ use super::errors::{coded_error, codes};
 /// stay far below (the standard introspection query holds about 400), and
 /// any operation under the complexity limit holds at most that many fields.
 pub const MAX_EXPANDED_SELECTIONS: u64 = 10_000;
+
+/// Deepest nesting of selection sets, counting fragment spreads and inline
+/// fragments as levels: async-graphql's own recursion limit (its default,
+/// kept), checked here so that its uncoded error never occurs.
+pub const MAX_LEVELS: u64 = 32;
 
 /// Configured limits for GraphQL documents.
 #[derive(Debug, Clone, Copy)]
@@ -60,60 +71,70 @@ pub fn check_document(
             .iter()
             .any(|(_, op)| op.node.ty == OperationType::Mutation)
     {
-        return Err(coded_error(
-            "Mutations are not allowed over GET; use POST.",
-            codes::MUTATION_OVER_GET,
+        return Err(refused(
+            ErrorCode::MethodNotAllowed,
+            "Mutations are not allowed over GET; use POST.".to_owned(),
         ));
     }
     let cost = cost::measure(document, variables, connections).map_err(|error| match error {
-        Unmeasurable::FragmentCycle(name) => coded_error(
+        Unmeasurable::FragmentCycle(name) => refused(
+            ErrorCode::GraphqlValidationFailed,
             format!("Fragment \"{name}\" spreads itself."),
-            codes::VALIDATION_FAILED,
         ),
-        Unmeasurable::SpreadsTooDeep => coded_error(
+        Unmeasurable::SpreadsTooDeep => refused(
+            ErrorCode::GraphqlDepthLimitExceeded,
             format!("Fragment spreads nest more than {MAX_SPREAD_NESTING} deep."),
-            codes::DEPTH_LIMIT,
         ),
     })?;
     let over = |value: u64, limit: usize| value > u64::try_from(limit).unwrap_or(u64::MAX);
     if over(cost.aliases, limits.max_aliases) {
-        return Err(coded_error(
+        return Err(refused(
+            ErrorCode::GraphqlAliasLimitExceeded,
             format!(
                 "The document uses {} aliases, counting fragments where they are spread; \
                  at most {} are allowed.",
                 cost.aliases, limits.max_aliases
             ),
-            codes::ALIAS_LIMIT,
         ));
     }
     if over(cost.depth, limits.max_depth) {
-        return Err(coded_error(
+        return Err(refused(
+            ErrorCode::GraphqlDepthLimitExceeded,
             format!(
                 "The document nests fields {} deep; at most {} is allowed.",
                 cost.depth, limits.max_depth
             ),
-            codes::DEPTH_LIMIT,
+        ));
+    }
+    if cost.levels > MAX_LEVELS {
+        return Err(refused(
+            ErrorCode::GraphqlDepthLimitExceeded,
+            format!(
+                "The document nests selections {} deep, counting fragments; at most \
+                 {MAX_LEVELS} is allowed.",
+                cost.levels
+            ),
         ));
     }
     if over(cost.complexity, limits.max_complexity) {
-        return Err(coded_error(
+        return Err(refused(
+            ErrorCode::GraphqlComplexityLimitExceeded,
             format!(
                 "The document's complexity is {}; at most {} is allowed \
                  (1 per field, fragments counted where they are spread, and a \
                  connection's edges and nodes once per item of the page).",
                 cost.complexity, limits.max_complexity
             ),
-            codes::COMPLEXITY_LIMIT,
         ));
     }
     if cost.expanded_selections > MAX_EXPANDED_SELECTIONS {
-        return Err(coded_error(
+        return Err(refused(
+            ErrorCode::GraphqlComplexityLimitExceeded,
             format!(
                 "The document holds {} selections with its fragment spreads written out; \
                  at most {MAX_EXPANDED_SELECTIONS} are allowed.",
                 cost.expanded_selections
             ),
-            codes::COMPLEXITY_LIMIT,
         ));
     }
     Ok(())

@@ -21,7 +21,6 @@ use crate::error::AppError;
 use crate::model::UserId;
 use crate::service::{Service, validation};
 
-pub use errors::codes;
 pub use limits::Limits;
 pub use pipeline::Executor;
 

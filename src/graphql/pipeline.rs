@@ -19,7 +19,7 @@ use async_graphql::{BatchRequest, BatchResponse, Request, Response, ServerError,
 use super::AppSchema;
 use super::cost::Connections;
 use super::document_cache::DocumentCache;
-use super::errors::{code_parse_error, code_uncoded_errors, coded_error, codes};
+use super::errors::{code_uncoded_errors, server_error};
 use super::limits::{Limits, check_document};
 use super::nesting::{MAX_NESTING, bracket_depth};
 use crate::error::{AppError, ErrorCode};
@@ -111,17 +111,16 @@ impl Executor {
         }
         let nesting = bracket_depth(query);
         if nesting > MAX_NESTING {
-            return Err(coded_error(
-                format!(
-                    "The document nests brackets {nesting} deep; at most {MAX_NESTING} are allowed."
-                ),
-                codes::DEPTH_LIMIT,
-            ));
+            let message = format!(
+                "The document nests brackets {nesting} deep; at most {MAX_NESTING} are allowed."
+            );
+            let error = AppError::new(ErrorCode::GraphqlDepthLimitExceeded, message);
+            return Err(server_error(error, Vec::new()));
         }
         let document = async_graphql::parser::parse_query(query).map_err(|error| {
-            let mut error = ServerError::from(error);
-            code_parse_error(&mut error);
-            error
+            let error = ServerError::from(error);
+            let coded = AppError::new(ErrorCode::GraphqlParseFailed, error.message);
+            server_error(coded, error.locations)
         })?;
         self.documents.put(query, &document);
         Ok(document)

@@ -8,13 +8,13 @@ use crate::model::{Entry, UserId};
 
 impl Service {
     /// Reads one entry.
-    pub async fn get_entry(&self, user: UserId, key: &str) -> AppResult<Entry> {
+    pub async fn read_entry(&self, user: UserId, key: &str) -> AppResult<Entry> {
         to_entry(self.read_row(user, key).await?)
     }
 
     /// Reads only an entry's value, for callers that need nothing else
-    /// (REST): the same rules and errors as [`Service::get_entry`].
-    pub async fn read_value(&self, user: UserId, key: &str) -> AppResult<String> {
+    /// (REST): the same rules and errors as [`Service::read_entry`].
+    pub async fn read_entry_value(&self, user: UserId, key: &str) -> AppResult<String> {
         Ok(self.read_row(user, key).await?.value)
     }
 
@@ -66,7 +66,7 @@ impl Service {
 
     /// Replaces a value, bumping its version, in one statement: for callers
     /// that do not need the entry back (REST), a single round trip.
-    pub async fn replace_value(&self, user: UserId, key: &str, value: &str) -> AppResult<()> {
+    pub async fn update_entry(&self, user: UserId, key: &str, value: &str) -> AppResult<()> {
         validation::key(key)?;
         validation::value(value, self.max_value_bytes)?;
         let mut conn = self.db.conn().await?;
@@ -80,7 +80,12 @@ impl Service {
 
     /// Replaces a value, bumping its version; returns the entry as updated,
     /// read in the same transaction so the version is the one this write made.
-    pub async fn update_entry(&self, user: UserId, key: &str, value: &str) -> AppResult<Entry> {
+    pub async fn update_entry_and_return(
+        &self,
+        user: UserId,
+        key: &str,
+        value: &str,
+    ) -> AppResult<Entry> {
         validation::key(key)?;
         validation::value(value, self.max_value_bytes)?;
         let updated_at = now();
@@ -98,7 +103,7 @@ impl Service {
     }
 
     /// Deletes an entry in one statement, for callers that do not need it back (REST).
-    pub async fn remove_entry(&self, user: UserId, key: &str) -> AppResult<()> {
+    pub async fn delete_entry(&self, user: UserId, key: &str) -> AppResult<()> {
         validation::key(key)?;
         let mut conn = self.db.conn().await?;
         if db::entries::delete(&mut conn, user, key.as_bytes()).await? == 0 {
@@ -108,7 +113,7 @@ impl Service {
     }
 
     /// Deletes an entry and returns it as it was.
-    pub async fn delete_entry(&self, user: UserId, key: &str) -> AppResult<Entry> {
+    pub async fn delete_entry_and_return(&self, user: UserId, key: &str) -> AppResult<Entry> {
         validation::key(key)?;
         let mut conn = self.db.conn().await?;
         conn.write_transaction(async |conn| {

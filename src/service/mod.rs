@@ -4,8 +4,8 @@
 
 mod accounts;
 mod common_passwords;
+mod db_errors;
 mod entries;
-pub use entries::EntryPage;
 mod rate_limit;
 pub mod validation;
 
@@ -16,6 +16,7 @@ use chrono::{NaiveDateTime, SubsecRound, Utc};
 use crate::auth::{PasswordHasher, TokenCodec};
 use crate::db::{Database, EntryReader};
 
+pub use entries::EntryPage;
 pub use rate_limit::TokenRateLimiter;
 
 /// Everything a request needs: the database, credentials, and limits.
@@ -28,30 +29,45 @@ pub struct Service {
     max_value_bytes: usize,
 }
 
+/// The parts a [`Service`] is built from.
+pub struct ServiceParts {
+    /// The connection pool.
+    pub db: Database,
+    /// bcrypt, on its own threads.
+    pub passwords: PasswordHasher,
+    /// Issues and checks access tokens.
+    pub tokens: TokenCodec,
+}
+
+/// The configured limits the rules apply.
+#[derive(Debug, Clone, Copy)]
+pub struct ServiceLimits {
+    /// Entry-read queries run at once (see [`EntryReader`]).
+    pub entry_readers: usize,
+    /// Token requests per minute per client address and username; `None`
+    /// turns the limit off.
+    pub token_requests_per_minute: Option<NonZeroU32>,
+    /// Largest entry value, in bytes.
+    pub max_value_bytes: usize,
+}
+
 impl Service {
-    /// Assembles the service from its parts; starts `readers` tasks for
-    /// entry reads on the current tokio runtime (see [`EntryReader`]).
-    pub fn new(
-        db: Database,
-        readers: usize,
-        passwords: PasswordHasher,
-        tokens: TokenCodec,
-        token_rate_limit: u32,
-        max_value_bytes: usize,
-    ) -> Self {
+    /// Assembles the service; starts the entry readers on the current tokio
+    /// runtime (see [`EntryReader`]).
+    pub fn new(parts: ServiceParts, limits: ServiceLimits) -> Self {
         Self {
-            entry_reader: EntryReader::start(db.clone(), readers),
-            db,
-            passwords,
-            tokens,
-            token_limiter: NonZeroU32::new(token_rate_limit).map(TokenRateLimiter::new),
-            max_value_bytes,
+            entry_reader: EntryReader::start(parts.db.clone(), limits.entry_readers),
+            db: parts.db,
+            passwords: parts.passwords,
+            tokens: parts.tokens,
+            token_limiter: limits.token_requests_per_minute.map(TokenRateLimiter::new),
+            max_value_bytes: limits.max_value_bytes,
         }
     }
 
-    /// The database, for readiness checks.
-    pub fn database(&self) -> &Database {
-        &self.db
+    /// True when the database answers, within its timeout.
+    pub async fn is_ready(&self) -> bool {
+        self.db.is_ready().await
     }
 
     /// Periodic housekeeping: forgets idle rate-limit buckets.

@@ -14,7 +14,7 @@ use serde_json::Value;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-use crate::harness::{TestApp, backend_test};
+use crate::harness::{Backend, TestApp, backend_independent_test};
 
 /// Longest a test waits for the server to act on one of its clocks.
 const GUARD: Duration = Duration::from_secs(20);
@@ -72,8 +72,8 @@ fn healthz() -> &'static [u8] {
     b"GET /healthz HTTP/1.1\r\nHost: test\r\n\r\n"
 }
 
-async fn a_half_sent_head_is_cut_off_after_the_head_timeout() {
-    let app = TestApp::builder()
+async fn a_half_sent_head_is_cut_off_after_the_head_timeout(backend: Backend) {
+    let app = TestApp::builder(backend)
         .option("--header-timeout-secs", "1")
         .build()
         .await;
@@ -88,10 +88,10 @@ async fn a_half_sent_head_is_cut_off_after_the_head_timeout() {
     let mut silent = connect(&app).await;
     assert_closed(&mut silent, "a connection without a request").await;
 }
-backend_test!(a_half_sent_head_is_cut_off_after_the_head_timeout);
+backend_independent_test!(a_half_sent_head_is_cut_off_after_the_head_timeout);
 
-async fn an_idle_connection_lives_for_the_idle_timeout_not_the_head_timeout() {
-    let app = TestApp::builder()
+async fn an_idle_connection_lives_for_the_idle_timeout_not_the_head_timeout(backend: Backend) {
+    let app = TestApp::builder(backend)
         .option("--header-timeout-secs", "1")
         .option("--idle-timeout-secs", "4")
         .build()
@@ -105,7 +105,7 @@ async fn an_idle_connection_lives_for_the_idle_timeout_not_the_head_timeout() {
     assert_eq!(read_response(&mut stream).await.0, StatusCode::OK);
     assert_closed(&mut stream, "idle past the idle timeout").await;
 }
-backend_test!(an_idle_connection_lives_for_the_idle_timeout_not_the_head_timeout);
+backend_independent_test!(an_idle_connection_lives_for_the_idle_timeout_not_the_head_timeout);
 
 /// Sends `path`'s head declaring a 100-byte JSON body, then a byte of it
 /// every 300 ms, until the server answers.
@@ -147,8 +147,8 @@ async fn trickle(app: &TestApp, path: &str) -> (StatusCode, Value) {
     (StatusCode::from_u16(status).unwrap_or(StatusCode::OK), body)
 }
 
-async fn a_trickling_body_gets_408_after_the_body_timeout() {
-    let app = TestApp::builder()
+async fn a_trickling_body_gets_408_after_the_body_timeout(backend: Backend) {
+    let app = TestApp::builder(backend)
         .option("--body-timeout-secs", "1")
         .build()
         .await;
@@ -163,10 +163,10 @@ async fn a_trickling_body_gets_408_after_the_body_timeout() {
         "{body}"
     );
 }
-backend_test!(a_trickling_body_gets_408_after_the_body_timeout);
+backend_independent_test!(a_trickling_body_gets_408_after_the_body_timeout);
 
-async fn a_declared_length_over_the_limit_is_refused_without_reading() {
-    let app = TestApp::new().await;
+async fn a_declared_length_over_the_limit_is_refused_without_reading(backend: Backend) {
+    let app = TestApp::new(backend).await;
     let user = app.signed_in().await;
     for path in ["/api/register", "/api/data", "/graphql"] {
         let mut stream = connect(&app).await;
@@ -187,10 +187,10 @@ async fn a_declared_length_over_the_limit_is_refused_without_reading() {
         assert_eq!(code, "PAYLOAD_TOO_LARGE", "{path}: {body}");
     }
 }
-backend_test!(a_declared_length_over_the_limit_is_refused_without_reading);
+backend_independent_test!(a_declared_length_over_the_limit_is_refused_without_reading);
 
-async fn connections_over_the_cap_wait_for_one_to_close() {
-    let app = TestApp::builder()
+async fn connections_over_the_cap_wait_for_one_to_close(backend: Backend) {
+    let app = TestApp::builder(backend)
         .option("--max-connections", "2")
         .build()
         .await;
@@ -212,10 +212,10 @@ async fn connections_over_the_cap_wait_for_one_to_close() {
     drop(first);
     assert_eq!(read_response(&mut third).await.0, StatusCode::OK);
 }
-backend_test!(connections_over_the_cap_wait_for_one_to_close);
+backend_independent_test!(connections_over_the_cap_wait_for_one_to_close);
 
-async fn shutdown_finishes_within_its_timeout_whatever_clients_do() {
-    let mut app = TestApp::builder()
+async fn shutdown_finishes_within_its_timeout_whatever_clients_do(backend: Backend) {
+    let mut app = TestApp::builder(backend)
         .option("--shutdown-timeout-secs", "1")
         // Longer than the shutdown timeout: only the shutdown's own bound
         // can end these connections.
@@ -252,4 +252,4 @@ async fn shutdown_finishes_within_its_timeout_whatever_clients_do() {
         assert_closed(stream, why).await;
     }
 }
-backend_test!(shutdown_finishes_within_its_timeout_whatever_clients_do);
+backend_independent_test!(shutdown_finishes_within_its_timeout_whatever_clients_do);

@@ -8,7 +8,7 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 
 use crate::harness::{
-    Reply, TestApp, User, assert_error, assert_success, backend_test, data_path, send,
+    Backend, Reply, TestApp, User, assert_error, assert_success, backend_test, data_path, send,
 };
 
 /// The contract's value limit by default: 1 MiB.
@@ -38,8 +38,8 @@ async fn every_method_on(app: &TestApp, user: &User, path: &str) -> [Reply; 3] {
     ]
 }
 
-async fn an_entry_goes_through_its_whole_life() {
-    let app = TestApp::new().await;
+async fn an_entry_goes_through_its_whole_life(backend: Backend) {
+    let app = TestApp::new(backend).await;
     let user = app.signed_in().await;
 
     let created = create(&app, &user, "greeting", "hello").await;
@@ -62,8 +62,8 @@ async fn an_entry_goes_through_its_whole_life() {
 }
 backend_test!(an_entry_goes_through_its_whole_life);
 
-async fn storing_a_key_twice_is_key_exists_and_keeps_the_first_value() {
-    let app = TestApp::new().await;
+async fn storing_a_key_twice_is_key_exists_and_keeps_the_first_value(backend: Backend) {
+    let app = TestApp::new(backend).await;
     let user = app.signed_in().await;
     app.store(&user, "theme", "dark").await;
 
@@ -73,8 +73,8 @@ async fn storing_a_key_twice_is_key_exists_and_keeps_the_first_value() {
 }
 backend_test!(storing_a_key_twice_is_key_exists_and_keeps_the_first_value);
 
-async fn a_missing_key_is_key_not_found_for_every_method() {
-    let app = TestApp::new().await;
+async fn a_missing_key_is_key_not_found_for_every_method(backend: Backend) {
+    let app = TestApp::new(backend).await;
     let user = app.signed_in().await;
     for reply in every_method_on(&app, &user, &data_path("nothing-here")).await {
         assert_error(&reply, StatusCode::NOT_FOUND, "KEY_NOT_FOUND");
@@ -88,8 +88,8 @@ async fn a_missing_key_is_key_not_found_for_every_method() {
 }
 backend_test!(a_missing_key_is_key_not_found_for_every_method);
 
-async fn a_deleted_key_can_be_stored_again_from_version_1() {
-    let app = TestApp::new().await;
+async fn a_deleted_key_can_be_stored_again_from_version_1(backend: Backend) {
+    let app = TestApp::new(backend).await;
     let user = app.signed_in().await;
     app.store(&user, "cycle", "one").await;
     app.update(&user, "cycle", "two").await;
@@ -113,8 +113,8 @@ async fn a_deleted_key_can_be_stored_again_from_version_1() {
 }
 backend_test!(a_deleted_key_can_be_stored_again_from_version_1);
 
-async fn data_routes_need_a_token() {
-    let app = TestApp::new().await;
+async fn data_routes_need_a_token(backend: Backend) {
+    let app = TestApp::new(backend).await;
     let path = data_path("k");
     let replies = [
         send(app.post_json("/api/data", &json!({ "key": "k", "value": "v" }))).await,
@@ -129,8 +129,8 @@ async fn data_routes_need_a_token() {
 }
 backend_test!(data_routes_need_a_token);
 
-async fn keys_in_the_body_must_be_strings_of_1_to_255_bytes() {
-    let app = TestApp::new().await;
+async fn keys_in_the_body_must_be_strings_of_1_to_255_bytes(backend: Backend) {
+    let app = TestApp::new(backend).await;
     let user = app.signed_in().await;
     let bad_keys = [
         json!(""),
@@ -150,8 +150,8 @@ async fn keys_in_the_body_must_be_strings_of_1_to_255_bytes() {
 }
 backend_test!(keys_in_the_body_must_be_strings_of_1_to_255_bytes);
 
-async fn keys_in_the_path_over_255_bytes_are_invalid() {
-    let app = TestApp::new().await;
+async fn keys_in_the_path_over_255_bytes_are_invalid(backend: Backend) {
+    let app = TestApp::new(backend).await;
     let user = app.signed_in().await;
     for key in ["k".repeat(256), "é".repeat(128)] {
         for reply in every_method_on(&app, &user, &data_path(&key)).await {
@@ -161,8 +161,8 @@ async fn keys_in_the_path_over_255_bytes_are_invalid() {
 }
 backend_test!(keys_in_the_path_over_255_bytes_are_invalid);
 
-async fn malformed_percent_encoding_in_the_path_is_invalid_key() {
-    let app = TestApp::new().await;
+async fn malformed_percent_encoding_in_the_path_is_invalid_key(backend: Backend) {
+    let app = TestApp::new(backend).await;
     let user = app.signed_in().await;
     // Not hex, cut short, and escapes that decode to bytes that are not UTF-8.
     for raw in ["%zz", "abc%2", "%", "%FF", "%C3", "k%E9y"] {
@@ -173,8 +173,8 @@ async fn malformed_percent_encoding_in_the_path_is_invalid_key() {
 }
 backend_test!(malformed_percent_encoding_in_the_path_is_invalid_key);
 
-async fn values_must_be_strings() {
-    let app = TestApp::new().await;
+async fn values_must_be_strings(backend: Backend) {
+    let app = TestApp::new(backend).await;
     let user = app.signed_in().await;
     app.store(&user, "existing", "v").await;
     let bad_values = [
@@ -213,8 +213,8 @@ async fn values_must_be_strings() {
 }
 backend_test!(values_must_be_strings);
 
-async fn data_bodies_must_be_json_objects() {
-    let app = TestApp::new().await;
+async fn data_bodies_must_be_json_objects(backend: Backend) {
+    let app = TestApp::new(backend).await;
     let user = app.signed_in().await;
     app.store(&user, "existing", "v").await;
     for body in ["[]", "\"text\"", "{", "not json"] {
@@ -237,8 +237,8 @@ async fn data_bodies_must_be_json_objects() {
 }
 backend_test!(data_bodies_must_be_json_objects);
 
-async fn an_empty_value_is_allowed() {
-    let app = TestApp::new().await;
+async fn an_empty_value_is_allowed(backend: Backend) {
+    let app = TestApp::new(backend).await;
     let user = app.signed_in().await;
     app.store(&user, "blank", "").await;
     assert_eq!(app.value_of(&user, "blank").await, "");
@@ -250,8 +250,8 @@ async fn an_empty_value_is_allowed() {
 }
 backend_test!(an_empty_value_is_allowed);
 
-async fn a_255_byte_key_is_accepted_and_returned_exactly() {
-    let app = TestApp::new().await;
+async fn a_255_byte_key_is_accepted_and_returned_exactly(backend: Backend) {
+    let app = TestApp::new(backend).await;
     let user = app.signed_in().await;
     let ascii = "k".repeat(255);
     // 127 two-byte characters and one one-byte character: 255 bytes.
@@ -268,8 +268,8 @@ async fn a_255_byte_key_is_accepted_and_returned_exactly() {
 }
 backend_test!(a_255_byte_key_is_accepted_and_returned_exactly);
 
-async fn a_value_of_exactly_1_mib_is_stored_byte_for_byte() {
-    let app = TestApp::new().await;
+async fn a_value_of_exactly_1_mib_is_stored_byte_for_byte(backend: Backend) {
+    let app = TestApp::new(backend).await;
     let user = app.signed_in().await;
     let values = [
         ("ascii", "a".repeat(MIB)),
@@ -291,8 +291,8 @@ async fn a_value_of_exactly_1_mib_is_stored_byte_for_byte() {
 }
 backend_test!(a_value_of_exactly_1_mib_is_stored_byte_for_byte);
 
-async fn a_value_one_byte_over_1_mib_is_invalid_value() {
-    let app = TestApp::new().await;
+async fn a_value_one_byte_over_1_mib_is_invalid_value(backend: Backend) {
+    let app = TestApp::new(backend).await;
     let user = app.signed_in().await;
     app.store(&user, "existing", "v").await;
     for value in ["a".repeat(MIB + 1), format!("{}a", "é".repeat(MIB / 2))] {
@@ -311,10 +311,10 @@ async fn a_value_one_byte_over_1_mib_is_invalid_value() {
 }
 backend_test!(a_value_one_byte_over_1_mib_is_invalid_value);
 
-async fn a_maximal_value_is_accepted_however_its_json_is_escaped() {
+async fn a_maximal_value_is_accepted_however_its_json_is_escaped(backend: Backend) {
     // With the default limits any value the rules allow must get through,
     // even when JSON escaping makes its body several times larger.
-    let app = TestApp::new().await;
+    let app = TestApp::new(backend).await;
     let user = app.signed_in().await;
     let quotes = "\"".repeat(MIB);
     let controls = "\u{1}".repeat(MIB);
@@ -325,8 +325,8 @@ async fn a_maximal_value_is_accepted_however_its_json_is_escaped() {
 }
 backend_test!(a_maximal_value_is_accepted_however_its_json_is_escaped);
 
-async fn the_value_limit_is_configurable_and_counts_bytes() {
-    let app = TestApp::builder()
+async fn the_value_limit_is_configurable_and_counts_bytes(backend: Backend) {
+    let app = TestApp::builder(backend)
         .option("--max-value-bytes", "16")
         .build()
         .await;
@@ -343,8 +343,8 @@ async fn the_value_limit_is_configurable_and_counts_bytes() {
 }
 backend_test!(the_value_limit_is_configurable_and_counts_bytes);
 
-async fn a_body_over_the_limit_is_payload_too_large() {
-    let app = TestApp::builder()
+async fn a_body_over_the_limit_is_payload_too_large(backend: Backend) {
+    let app = TestApp::builder(backend)
         .option("--max-body-bytes", "2048")
         .build()
         .await;
@@ -371,8 +371,8 @@ async fn a_body_over_the_limit_is_payload_too_large() {
 }
 backend_test!(a_body_over_the_limit_is_payload_too_large);
 
-async fn keys_compare_byte_for_byte() {
-    let app = TestApp::new().await;
+async fn keys_compare_byte_for_byte(backend: Backend) {
+    let app = TestApp::new(backend).await;
     let user = app.signed_in().await;
     // Case, trailing space, accents, emoji and an encoded slash all make
     // different keys: six entries, not fewer.
@@ -396,8 +396,8 @@ async fn keys_compare_byte_for_byte() {
 }
 backend_test!(keys_compare_byte_for_byte);
 
-async fn an_encoded_slash_in_the_path_is_part_of_the_key() {
-    let app = TestApp::new().await;
+async fn an_encoded_slash_in_the_path_is_part_of_the_key(backend: Backend) {
+    let app = TestApp::new(backend).await;
     let user = app.signed_in().await;
     app.store(&user, "a/b", "slashed").await;
     let reply = send(app.get("/api/data/a%2Fb").bearer_auth(&user.token)).await;
@@ -410,8 +410,8 @@ async fn an_encoded_slash_in_the_path_is_part_of_the_key() {
 }
 backend_test!(an_encoded_slash_in_the_path_is_part_of_the_key);
 
-async fn keys_with_special_characters_round_trip_through_percent_encoding() {
-    let app = TestApp::new().await;
+async fn keys_with_special_characters_round_trip_through_percent_encoding(backend: Backend) {
+    let app = TestApp::new(backend).await;
     let user = app.signed_in().await;
     let keys = [
         "what?",
@@ -448,8 +448,8 @@ async fn keys_with_special_characters_round_trip_through_percent_encoding() {
 }
 backend_test!(keys_with_special_characters_round_trip_through_percent_encoding);
 
-async fn another_accounts_key_looks_exactly_like_a_missing_one() {
-    let app = TestApp::new().await;
+async fn another_accounts_key_looks_exactly_like_a_missing_one(backend: Backend) {
+    let app = TestApp::new(backend).await;
     let owner = app.signed_in().await;
     let other = app.signed_in().await;
     app.store(&owner, "secret", "owner's value").await;
@@ -472,8 +472,8 @@ async fn another_accounts_key_looks_exactly_like_a_missing_one() {
 }
 backend_test!(another_accounts_key_looks_exactly_like_a_missing_one);
 
-async fn two_accounts_keep_separate_entries_under_one_key() {
-    let app = TestApp::new().await;
+async fn two_accounts_keep_separate_entries_under_one_key(backend: Backend) {
+    let app = TestApp::new(backend).await;
     let alice = app.signed_in().await;
     let bob = app.signed_in().await;
     app.store(&alice, "theme", "dark").await;
@@ -500,8 +500,8 @@ async fn two_accounts_keep_separate_entries_under_one_key() {
 }
 backend_test!(two_accounts_keep_separate_entries_under_one_key);
 
-async fn the_version_starts_at_1_and_grows_by_1_per_update() {
-    let app = TestApp::new().await;
+async fn the_version_starts_at_1_and_grows_by_1_per_update(backend: Backend) {
+    let app = TestApp::new(backend).await;
     let user = app.signed_in().await;
     let id = &user.account.user_id;
     app.store(&user, "counter", "0").await;
@@ -527,8 +527,8 @@ async fn the_version_starts_at_1_and_grows_by_1_per_update() {
 }
 backend_test!(the_version_starts_at_1_and_grows_by_1_per_update);
 
-async fn concurrent_stores_of_one_key_have_one_winner() {
-    let app = Arc::new(TestApp::new().await);
+async fn concurrent_stores_of_one_key_have_one_winner(backend: Backend) {
+    let app = Arc::new(TestApp::new(backend).await);
     let user = Arc::new(app.signed_in().await);
     let attempts: Vec<_> = (0..16)
         .map(|i| {
@@ -558,8 +558,8 @@ async fn concurrent_stores_of_one_key_have_one_winner() {
 }
 backend_test!(concurrent_stores_of_one_key_have_one_winner);
 
-async fn concurrent_updates_each_bump_the_version_once() {
-    let app = Arc::new(TestApp::new().await);
+async fn concurrent_updates_each_bump_the_version_once(backend: Backend) {
+    let app = Arc::new(TestApp::new(backend).await);
     let user = Arc::new(app.signed_in().await);
     app.store(&user, "busy", "start").await;
     let updates: Vec<_> = (0..10)
@@ -580,9 +580,14 @@ async fn concurrent_updates_each_bump_the_version_once() {
 }
 backend_test!(concurrent_updates_each_bump_the_version_once);
 
-async fn concurrent_reads_each_get_their_own_answer() {
+async fn concurrent_reads_each_get_their_own_answer(backend: Backend) {
     // One reader task, so reads that arrive together share a query.
-    let app = Arc::new(TestApp::builder().option("--db-readers", "1").build().await);
+    let app = Arc::new(
+        TestApp::builder(backend)
+            .option("--db-readers", "1")
+            .build()
+            .await,
+    );
     let alice = Arc::new(app.signed_in().await);
     let bob = Arc::new(app.signed_in().await);
     for i in 0..8 {

@@ -8,12 +8,12 @@ use reqwest::{Method, StatusCode};
 use serde_json::json;
 
 use crate::harness::{
-    Reply, TestApp, assert_error, assert_error_envelope, assert_success, backend_test, data_path,
-    mysql_test, send,
+    Backend, Reply, TestApp, assert_error, assert_error_envelope, assert_success,
+    backend_independent_test, backend_test, data_path, mysql_test, send,
 };
 
-async fn health_and_readiness_answer_200_with_the_database_up() {
-    let app = TestApp::new().await;
+async fn health_and_readiness_answer_200_with_the_database_up(backend: Backend) {
+    let app = TestApp::new(backend).await;
     let health = send(app.get("/healthz")).await;
     assert_eq!(health.status, StatusCode::OK, "{health:?}");
     let ready = send(app.get("/readyz")).await;
@@ -21,8 +21,8 @@ async fn health_and_readiness_answer_200_with_the_database_up() {
 }
 backend_test!(health_and_readiness_answer_200_with_the_database_up);
 
-async fn unknown_routes_answer_404_in_the_json_envelope() {
-    let app = TestApp::new().await;
+async fn unknown_routes_answer_404_in_the_json_envelope(backend: Backend) {
+    let app = TestApp::new(backend).await;
     for path in ["/", "/api", "/api/nope", "/api/data/a/b", "/api/register/x"] {
         let reply = send(app.get(path)).await;
         assert_eq!(reply.status, StatusCode::NOT_FOUND, "GET {path}: {reply:?}");
@@ -33,10 +33,10 @@ async fn unknown_routes_answer_404_in_the_json_envelope() {
         );
     }
 }
-backend_test!(unknown_routes_answer_404_in_the_json_envelope);
+backend_independent_test!(unknown_routes_answer_404_in_the_json_envelope);
 
-async fn wrong_methods_answer_405_in_the_json_envelope() {
-    let app = TestApp::new().await;
+async fn wrong_methods_answer_405_in_the_json_envelope(backend: Backend) {
+    let app = TestApp::new(backend).await;
     let attempts = [
         (Method::GET, "/api/register".to_owned()),
         (Method::GET, "/api/token".to_owned()),
@@ -62,10 +62,10 @@ async fn wrong_methods_answer_405_in_the_json_envelope() {
         );
     }
 }
-backend_test!(wrong_methods_answer_405_in_the_json_envelope);
+backend_independent_test!(wrong_methods_answer_405_in_the_json_envelope);
 
-async fn every_response_carries_a_request_id() {
-    let app = TestApp::new().await;
+async fn every_response_carries_a_request_id(backend: Backend) {
+    let app = TestApp::new(backend).await;
     let user = app.signed_in().await;
     app.store(&user, "k", "v").await;
     let replies = [
@@ -90,9 +90,9 @@ async fn every_response_carries_a_request_id() {
 }
 backend_test!(every_response_carries_a_request_id);
 
-async fn a_request_id_sent_by_the_client_is_echoed() {
+async fn a_request_id_sent_by_the_client_is_echoed(backend: Backend) {
     // Lets a client or proxy correlate its own logs with the server's.
-    let app = TestApp::new().await;
+    let app = TestApp::new(backend).await;
     let reply = send(
         app.get("/healthz")
             .header("x-request-id", "client-chosen-42"),
@@ -100,7 +100,7 @@ async fn a_request_id_sent_by_the_client_is_echoed() {
     .await;
     assert_eq!(reply.header("x-request-id"), Some("client-chosen-42"));
 }
-backend_test!(a_request_id_sent_by_the_client_is_echoed);
+backend_independent_test!(a_request_id_sent_by_the_client_is_echoed);
 
 /// A browser's preflight for a JSON POST with a bearer token.
 async fn preflight(app: &TestApp, origin: &str) -> Reply {
@@ -126,8 +126,8 @@ fn lists(reply: &Reply, header: &str, item: &str) -> bool {
     })
 }
 
-async fn cors_preflight_is_answered_with_the_allow_headers() {
-    let app = TestApp::new().await;
+async fn cors_preflight_is_answered_with_the_allow_headers(backend: Backend) {
+    let app = TestApp::new(backend).await;
     let reply = preflight(&app, "https://app.example").await;
 
     assert!(reply.status.is_success(), "preflight status: {reply:?}");
@@ -147,10 +147,10 @@ async fn cors_preflight_is_answered_with_the_allow_headers() {
         );
     }
 }
-backend_test!(cors_preflight_is_answered_with_the_allow_headers);
+backend_independent_test!(cors_preflight_is_answered_with_the_allow_headers);
 
-async fn cors_allows_only_the_configured_origins() {
-    let app = TestApp::builder()
+async fn cors_allows_only_the_configured_origins(backend: Backend) {
+    let app = TestApp::builder(backend)
         .option("--cors-origins", "https://a.example")
         .build()
         .await;
@@ -178,7 +178,7 @@ async fn cors_allows_only_the_configured_origins() {
         Some("https://a.example")
     );
 }
-backend_test!(cors_allows_only_the_configured_origins);
+backend_independent_test!(cors_allows_only_the_configured_origins);
 
 /// The contract's fail-fast bound for a 503, with `--db-timeout-secs 2`.
 const FAIL_FAST: Duration = Duration::from_secs(5);
@@ -208,8 +208,8 @@ async fn assert_unavailable_within(what: &str, request: reqwest::RequestBuilder,
 /// MySQL only: the outage is simulated by cutting the TCP connections to the
 /// database server, and an SQLite file in the server's own process has no
 /// connection to cut.
-async fn a_database_outage_is_503_and_the_server_recovers_by_itself() {
-    let app = TestApp::builder()
+async fn a_database_outage_is_503_and_the_server_recovers_by_itself(backend: Backend) {
+    let app = TestApp::builder(backend)
         .option("--db-timeout-secs", "2")
         .with_db_proxy()
         .build()
@@ -294,8 +294,8 @@ mysql_test!(a_database_outage_is_503_and_the_server_recovers_by_itself);
 /// but never answers makes every attempt wait out the timeout; reads queued
 /// behind one reader task must each still fail within the bound, not one
 /// timeout after another.
-async fn reads_queued_behind_a_stuck_database_each_fail_fast() {
-    let app = TestApp::builder()
+async fn reads_queued_behind_a_stuck_database_each_fail_fast(backend: Backend) {
+    let app = TestApp::builder(backend)
         .option("--db-timeout-secs", "2")
         .option("--db-readers", "1")
         .with_db_proxy()
@@ -325,8 +325,8 @@ mysql_test!(reads_queued_behind_a_stuck_database_each_fail_fast);
 /// (frozen, as by SIGSTOP) leaves statements on open connections without an
 /// answer: each must fail within the statement timeout, and `/readyz` must
 /// answer within `DB_TIMEOUT_SECS` + 1 s (contract section 11).
-async fn a_database_frozen_mid_statement_fails_each_request_within_the_timeout() {
-    let app = TestApp::builder()
+async fn a_database_frozen_mid_statement_fails_each_request_within_the_timeout(backend: Backend) {
+    let app = TestApp::builder(backend)
         .option("--db-timeout-secs", "1")
         .with_db_proxy()
         .build()

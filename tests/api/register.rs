@@ -8,8 +8,8 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 
 use crate::harness::{
-    PASSWORD, Reply, TestApp, assert_error, assert_success, backend_independent_test, backend_test,
-    registration, send, unique_username,
+    Backend, PASSWORD, Reply, TestApp, assert_error, assert_success, backend_independent_test,
+    backend_test, registration, send, unique_username,
 };
 
 /// A valid registration body for a fresh username.
@@ -60,8 +60,8 @@ async fn expect_accepted(app: &TestApp, bodies: &[Value]) {
     }
 }
 
-async fn register_returns_the_account_in_the_documented_envelope() {
-    let app = TestApp::new().await;
+async fn register_returns_the_account_in_the_documented_envelope(backend: Backend) {
+    let app = TestApp::new(backend).await;
     let username = unique_username();
     let email = format!("{username}@Example.com");
     let body = json!({
@@ -102,16 +102,16 @@ fn assert_no_secrets(reply: &Reply) {
     );
 }
 
-async fn each_registration_gets_its_own_id() {
-    let app = TestApp::new().await;
+async fn each_registration_gets_its_own_id(backend: Backend) {
+    let app = TestApp::new(backend).await;
     let first = app.register_account().await;
     let second = app.register_account().await;
     assert_ne!(first.user_id, second.user_id);
 }
 backend_test!(each_registration_gets_its_own_id);
 
-async fn usernames_must_be_3_to_32_allowed_characters() {
-    let app = TestApp::new().await;
+async fn usernames_must_be_3_to_32_allowed_characters(backend: Backend) {
+    let app = TestApp::new(backend).await;
     let bad = [
         "",
         "ab",
@@ -142,8 +142,8 @@ async fn usernames_must_be_3_to_32_allowed_characters() {
 }
 backend_test!(usernames_must_be_3_to_32_allowed_characters);
 
-async fn emails_must_be_valid_addresses_of_at_most_254_characters() {
-    let app = TestApp::new().await;
+async fn emails_must_be_valid_addresses_of_at_most_254_characters(backend: Backend) {
+    let app = TestApp::new(backend).await;
     let bad = [
         "".to_owned(),
         "not-an-email".to_owned(),
@@ -172,8 +172,8 @@ fn long_email(len: usize) -> String {
     email
 }
 
-async fn passwords_must_be_8_to_72_bytes() {
-    let app = TestApp::new().await;
+async fn passwords_must_be_8_to_72_bytes(backend: Backend) {
+    let app = TestApp::new(backend).await;
     let bad = [
         "Xq7#vbn".to_owned(),              // 7 bytes
         "äöüx".to_owned(),                 // 4 characters, 7 bytes
@@ -189,8 +189,8 @@ async fn passwords_must_be_8_to_72_bytes() {
 }
 backend_test!(passwords_must_be_8_to_72_bytes);
 
-async fn a_password_of_exactly_72_bytes_is_accepted_and_logs_in() {
-    let app = TestApp::new().await;
+async fn a_password_of_exactly_72_bytes_is_accepted_and_logs_in(backend: Backend) {
+    let app = TestApp::new(backend).await;
     let passwords = [
         format!("Xq7#{}", "v".repeat(68)),
         // 36 characters, 72 bytes.
@@ -211,18 +211,18 @@ async fn a_password_of_exactly_72_bytes_is_accepted_and_logs_in() {
 }
 backend_test!(a_password_of_exactly_72_bytes_is_accepted_and_logs_in);
 
-async fn a_password_over_72_bytes_is_refused_not_truncated() {
+async fn a_password_over_72_bytes_is_refused_not_truncated(backend: Backend) {
     // bcrypt only looks at 72 bytes; an account must never be created whose
     // password would silently match any string with the same first 72 bytes.
-    let app = TestApp::new().await;
+    let app = TestApp::new(backend).await;
     let long = format!("Xq7#{}", "v".repeat(70));
     let reply = register(&app, &with("password", json!(long))).await;
     assert_error(&reply, StatusCode::BAD_REQUEST, "INVALID_PASSWORD");
 }
 backend_test!(a_password_over_72_bytes_is_refused_not_truncated);
 
-async fn passwords_must_not_equal_the_username_or_email_in_any_case() {
-    let app = TestApp::new().await;
+async fn passwords_must_not_equal_the_username_or_email_in_any_case(backend: Backend) {
+    let app = TestApp::new(backend).await;
     let username = format!("Carol{}", unique_username());
     let email = format!("Dave.{username}@Example.com");
     let bodies = [
@@ -237,8 +237,8 @@ async fn passwords_must_not_equal_the_username_or_email_in_any_case() {
 }
 backend_test!(passwords_must_not_equal_the_username_or_email_in_any_case);
 
-async fn common_passwords_are_refused() {
-    let app = TestApp::new().await;
+async fn common_passwords_are_refused(backend: Backend) {
+    let app = TestApp::new(backend).await;
     let bodies: Vec<Value> = ["password123", "password1", "qwerty123", "iloveyou"]
         .iter()
         .map(|p| with("password", json!(p)))
@@ -275,8 +275,8 @@ fn zxcvbn_common_passwords() -> Vec<String> {
 /// Contract section 11: every 8–72-byte entry, in any letter case. Each
 /// entry is sent in one of three cases (as listed, upper case, or with
 /// every other letter raised), so all three are walked across the list.
-async fn every_common_password_of_zxcvbn_is_refused() {
-    let app = Arc::new(TestApp::new().await);
+async fn every_common_password_of_zxcvbn_is_refused(backend: Backend) {
+    let app = Arc::new(TestApp::new(backend).await);
     let list = zxcvbn_common_passwords();
     assert_eq!(list.len(), 30_000, "zxcvbn's list changed size");
     let candidates: Vec<String> = list
@@ -326,8 +326,8 @@ async fn every_common_password_of_zxcvbn_is_refused() {
 }
 backend_independent_test!(every_common_password_of_zxcvbn_is_refused);
 
-async fn password_messages_say_which_rule_was_broken() {
-    let app = TestApp::new().await;
+async fn password_messages_say_which_rule_was_broken(backend: Backend) {
+    let app = TestApp::new(backend).await;
     let username = unique_username();
     let email = format!("{username}@example.com");
     let attempts = [
@@ -358,8 +358,8 @@ async fn password_messages_say_which_rule_was_broken() {
 }
 backend_test!(password_messages_say_which_rule_was_broken);
 
-async fn full_name_must_be_a_non_blank_string_of_at_most_255_characters() {
-    let app = TestApp::new().await;
+async fn full_name_must_be_a_non_blank_string_of_at_most_255_characters(backend: Backend) {
+    let app = TestApp::new(backend).await;
     let bodies = [
         without("full_name"),
         with("full_name", Value::Null),
@@ -384,8 +384,8 @@ async fn full_name_must_be_a_non_blank_string_of_at_most_255_characters() {
 }
 backend_test!(full_name_must_be_a_non_blank_string_of_at_most_255_characters);
 
-async fn age_must_be_a_json_integer_from_1_to_150() {
-    let app = TestApp::new().await;
+async fn age_must_be_a_json_integer_from_1_to_150(backend: Backend) {
+    let app = TestApp::new(backend).await;
     let bodies = [
         without("age"),
         with("age", Value::Null),
@@ -403,8 +403,8 @@ async fn age_must_be_a_json_integer_from_1_to_150() {
 }
 backend_test!(age_must_be_a_json_integer_from_1_to_150);
 
-async fn gender_is_required_and_at_most_64_characters() {
-    let app = TestApp::new().await;
+async fn gender_is_required_and_at_most_64_characters(backend: Backend) {
+    let app = TestApp::new(backend).await;
     let bodies = [
         without("gender"),
         with("gender", Value::Null),
@@ -426,8 +426,8 @@ async fn gender_is_required_and_at_most_64_characters() {
 }
 backend_test!(gender_is_required_and_at_most_64_characters);
 
-async fn the_returned_fields_echo_what_was_registered() {
-    let app = TestApp::new().await;
+async fn the_returned_fields_echo_what_was_registered(backend: Backend) {
+    let app = TestApp::new(backend).await;
     let body = with("gender", json!("two-spirit"));
     let reply = register(&app, &body).await;
     assert_eq!(reply.status, StatusCode::CREATED, "{reply:?}");
@@ -437,8 +437,8 @@ async fn the_returned_fields_echo_what_was_registered() {
 }
 backend_test!(the_returned_fields_echo_what_was_registered);
 
-async fn missing_or_non_string_credentials_are_invalid_requests() {
-    let app = TestApp::new().await;
+async fn missing_or_non_string_credentials_are_invalid_requests(backend: Backend) {
+    let app = TestApp::new(backend).await;
     let mut bodies = Vec::new();
     for field in ["username", "email", "password"] {
         bodies.push(without(field));
@@ -461,8 +461,8 @@ async fn register_raw(app: &TestApp, body: &'static str) -> Reply {
     .await
 }
 
-async fn a_body_that_is_not_a_json_object_is_an_invalid_request() {
-    let app = TestApp::new().await;
+async fn a_body_that_is_not_a_json_object_is_an_invalid_request(backend: Backend) {
+    let app = TestApp::new(backend).await;
     for body in [
         "[]",
         "\"text\"",
@@ -477,8 +477,8 @@ async fn a_body_that_is_not_a_json_object_is_an_invalid_request() {
 }
 backend_test!(a_body_that_is_not_a_json_object_is_an_invalid_request);
 
-async fn malformed_json_is_an_invalid_request() {
-    let app = TestApp::new().await;
+async fn malformed_json_is_an_invalid_request(backend: Backend) {
+    let app = TestApp::new(backend).await;
     for body in ["", "{", "{\"username\": }", "{'username': 'x'}", "not json"] {
         let reply = register_raw(&app, body).await;
         assert_error(&reply, StatusCode::BAD_REQUEST, "INVALID_REQUEST");
@@ -486,8 +486,8 @@ async fn malformed_json_is_an_invalid_request() {
 }
 backend_test!(malformed_json_is_an_invalid_request);
 
-async fn a_body_not_sent_as_json_is_an_invalid_request() {
-    let app = TestApp::new().await;
+async fn a_body_not_sent_as_json_is_an_invalid_request(backend: Backend) {
+    let app = TestApp::new(backend).await;
     let json_text = valid_body().to_string();
     for content_type in [
         Some("text/plain"),
@@ -506,8 +506,8 @@ async fn a_body_not_sent_as_json_is_an_invalid_request() {
 }
 backend_test!(a_body_not_sent_as_json_is_an_invalid_request);
 
-async fn usernames_are_unique_regardless_of_case() {
-    let app = TestApp::new().await;
+async fn usernames_are_unique_regardless_of_case(backend: Backend) {
+    let app = TestApp::new(backend).await;
     let name = format!("Alice{}", unique_username());
     let first = registration(&name, &format!("first.{name}@example.com"), PASSWORD);
     expect_accepted(&app, &[first]).await;
@@ -520,8 +520,8 @@ async fn usernames_are_unique_regardless_of_case() {
 }
 backend_test!(usernames_are_unique_regardless_of_case);
 
-async fn emails_are_unique_regardless_of_case() {
-    let app = TestApp::new().await;
+async fn emails_are_unique_regardless_of_case(backend: Backend) {
+    let app = TestApp::new(backend).await;
     let email = format!("Bob.{}@Example.COM", unique_username());
     expect_accepted(&app, &[registration(&unique_username(), &email, PASSWORD)]).await;
 
@@ -535,8 +535,8 @@ backend_test!(emails_are_unique_regardless_of_case);
 
 /// Which of the two unique indexes a clash ran into is told by the index,
 /// never by the duplicate value (which MariaDB's message also holds).
-async fn a_clash_is_told_by_its_index_whatever_the_values_contain() {
-    let app = TestApp::new().await;
+async fn a_clash_is_told_by_its_index_whatever_the_values_contain(backend: Backend) {
+    let app = TestApp::new(backend).await;
     let suffix = &unique_username()[4..];
     let email_user = format!("email_{suffix}");
     let username_email = format!("username.{suffix}@example.com");
@@ -584,8 +584,8 @@ async fn a_clash_is_told_by_its_index_whatever_the_values_contain() {
 }
 backend_test!(a_clash_is_told_by_its_index_whatever_the_values_contain);
 
-async fn a_rejected_registration_changes_nothing() {
-    let app = TestApp::new().await;
+async fn a_rejected_registration_changes_nothing(backend: Backend) {
+    let app = TestApp::new(backend).await;
     let taken = app.register_account().await;
     let username = unique_username();
     let email = format!("{username}@example.com");
@@ -604,8 +604,8 @@ async fn a_rejected_registration_changes_nothing() {
 }
 backend_test!(a_rejected_registration_changes_nothing);
 
-async fn concurrent_registrations_of_one_username_have_one_winner() {
-    let app = std::sync::Arc::new(TestApp::new().await);
+async fn concurrent_registrations_of_one_username_have_one_winner(backend: Backend) {
+    let app = std::sync::Arc::new(TestApp::new(backend).await);
     let username = unique_username();
     let attempts: Vec<_> = (0..12)
         .map(|i| {

@@ -6,7 +6,8 @@ use reqwest::{Method, StatusCode};
 use serde_json::json;
 
 use crate::harness::{
-    PASSWORD, Reply, TestApp, assert_error, backend_test, registration, send, unique_username,
+    Backend, PASSWORD, Reply, TestApp, assert_error, backend_test, registration, send,
+    unique_username,
 };
 
 /// `body` sent as JSON text exactly as written, to `path`.
@@ -21,8 +22,8 @@ async fn post_text(app: &TestApp, path: &str, token: Option<&str>, body: String)
     send(request).await
 }
 
-async fn a_duplicate_member_is_an_invalid_request_and_stores_nothing() {
-    let app = TestApp::new().await;
+async fn a_duplicate_member_is_an_invalid_request_and_stores_nothing(backend: Backend) {
+    let app = TestApp::new(backend).await;
     let first = unique_username();
     let second = unique_username();
     // Both usernames in one body: which was meant cannot be told.
@@ -116,8 +117,8 @@ fn assert_no_store(reply: &Reply, what: &str) {
     );
 }
 
-async fn every_response_says_nosniff_and_tokens_and_data_are_not_cached() {
-    let app = TestApp::new().await;
+async fn every_response_says_nosniff_and_tokens_and_data_are_not_cached(backend: Backend) {
+    let app = TestApp::new(backend).await;
     let account = app.register_account().await;
     let token = send(app.post_json(
         "/api/token",

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use crate::harness::{
-    Account, JWT_SECRET, Reply, TestApp, User, assert_error, assert_success,
+    Account, Backend, JWT_SECRET, Reply, TestApp, User, assert_error, assert_success,
     backend_independent_test, backend_test, data_path, send,
 };
 
@@ -75,8 +75,8 @@ fn assert_invalid_token(reply: &Reply) {
     );
 }
 
-async fn token_is_issued_in_the_documented_envelope() {
-    let app = TestApp::new().await;
+async fn token_is_issued_in_the_documented_envelope(backend: Backend) {
+    let app = TestApp::new(backend).await;
     let account = app.register_account().await;
 
     let reply = request_token(
@@ -115,16 +115,16 @@ async fn token_is_issued_in_the_documented_envelope() {
 }
 backend_test!(token_is_issued_in_the_documented_envelope);
 
-async fn the_issued_token_opens_the_data_routes() {
-    let app = TestApp::new().await;
+async fn the_issued_token_opens_the_data_routes(backend: Backend) {
+    let app = TestApp::new(backend).await;
     let user = app.signed_in().await;
     app.store(&user, "k", "v").await;
     assert_eq!(app.value_of(&user, "k").await, "v");
 }
 backend_test!(the_issued_token_opens_the_data_routes);
 
-async fn login_accepts_the_username_in_another_case() {
-    let app = TestApp::new().await;
+async fn login_accepts_the_username_in_another_case(backend: Backend) {
+    let app = TestApp::new(backend).await;
     let account = app.register_account().await;
     for username in [
         account.username.to_uppercase(),
@@ -140,8 +140,8 @@ async fn login_accepts_the_username_in_another_case() {
 }
 backend_test!(login_accepts_the_username_in_another_case);
 
-async fn missing_username_or_password_is_missing_fields() {
-    let app = TestApp::new().await;
+async fn missing_username_or_password_is_missing_fields(backend: Backend) {
+    let app = TestApp::new(backend).await;
     let account = app.register_account().await;
     let bodies = [
         json!({}),
@@ -155,10 +155,10 @@ async fn missing_username_or_password_is_missing_fields() {
         assert_error(&reply, StatusCode::BAD_REQUEST, "MISSING_FIELDS");
     }
 }
-backend_test!(missing_username_or_password_is_missing_fields);
+backend_independent_test!(missing_username_or_password_is_missing_fields);
 
-async fn unknown_user_and_wrong_password_get_the_same_answer() {
-    let app = TestApp::new().await;
+async fn unknown_user_and_wrong_password_get_the_same_answer(backend: Backend) {
+    let app = TestApp::new(backend).await;
     let account = app.register_account().await;
 
     let wrong_password = request_token(
@@ -187,9 +187,9 @@ async fn unknown_user_and_wrong_password_get_the_same_answer() {
 }
 backend_test!(unknown_user_and_wrong_password_get_the_same_answer);
 
-async fn a_password_differing_only_after_72_bytes_does_not_log_in() {
+async fn a_password_differing_only_after_72_bytes_does_not_log_in(backend: Backend) {
     // bcrypt reads 72 bytes; a longer guess sharing them must still fail.
-    let app = TestApp::new().await;
+    let app = TestApp::new(backend).await;
     let account = app.register_account().await;
     let mut guess = account.password.clone();
     guess.push_str(&"x".repeat(80));
@@ -202,8 +202,8 @@ async fn a_password_differing_only_after_72_bytes_does_not_log_in() {
 }
 backend_test!(a_password_differing_only_after_72_bytes_does_not_log_in);
 
-async fn too_many_attempts_are_rate_limited_with_retry_after() {
-    let app = TestApp::builder()
+async fn too_many_attempts_are_rate_limited_with_retry_after(backend: Backend) {
+    let app = TestApp::builder(backend)
         .option("--token-rate-limit", "3")
         .build()
         .await;
@@ -232,8 +232,8 @@ async fn too_many_attempts_are_rate_limited_with_retry_after() {
 }
 backend_test!(too_many_attempts_are_rate_limited_with_retry_after);
 
-async fn a_missing_or_malformed_authorization_header_is_invalid_token() {
-    let app = TestApp::new().await;
+async fn a_missing_or_malformed_authorization_header_is_invalid_token(backend: Backend) {
+    let app = TestApp::new(backend).await;
     for authorization in [
         None,
         Some(""),
@@ -247,10 +247,10 @@ async fn a_missing_or_malformed_authorization_header_is_invalid_token() {
         assert_invalid_token(&reply);
     }
 }
-backend_test!(a_missing_or_malformed_authorization_header_is_invalid_token);
+backend_independent_test!(a_missing_or_malformed_authorization_header_is_invalid_token);
 
-async fn a_token_signed_with_another_secret_is_refused() {
-    let app = TestApp::new().await;
+async fn a_token_signed_with_another_secret_is_refused(backend: Backend) {
+    let app = TestApp::new(backend).await;
     let user = app.signed_in().await;
     let forged = sign(
         Algorithm::HS256,
@@ -259,10 +259,10 @@ async fn a_token_signed_with_another_secret_is_refused() {
     );
     assert_invalid_token(&read_with(&app, Some(&format!("Bearer {forged}"))).await);
 }
-backend_test!(a_token_signed_with_another_secret_is_refused);
+backend_independent_test!(a_token_signed_with_another_secret_is_refused);
 
-async fn a_tampered_token_is_refused() {
-    let app = TestApp::new().await;
+async fn a_tampered_token_is_refused(backend: Backend) {
+    let app = TestApp::new(backend).await;
     let victim = app.signed_in().await;
     let attacker = app.signed_in().await;
     // Swap in the victim's claims but keep the attacker's signature.
@@ -274,10 +274,10 @@ async fn a_tampered_token_is_refused() {
     );
     assert_invalid_token(&read_with(&app, Some(&format!("Bearer {tampered}"))).await);
 }
-backend_test!(a_tampered_token_is_refused);
+backend_independent_test!(a_tampered_token_is_refused);
 
-async fn an_unsigned_alg_none_token_is_refused() {
-    let app = TestApp::new().await;
+async fn an_unsigned_alg_none_token_is_refused(backend: Backend) {
+    let app = TestApp::new(backend).await;
     let user = app.signed_in().await;
     // base64url of {"alg":"none","typ":"JWT"}; the claims are the real ones.
     const NONE_HEADER: &str = "eyJhbGciOiJub25lIiwidHlwIjoiSldUIn0";
@@ -289,10 +289,10 @@ async fn an_unsigned_alg_none_token_is_refused() {
         assert_invalid_token(&read_with(&app, Some(&format!("Bearer {token}"))).await);
     }
 }
-backend_test!(an_unsigned_alg_none_token_is_refused);
+backend_independent_test!(an_unsigned_alg_none_token_is_refused);
 
-async fn other_algorithms_are_refused_even_with_the_right_secret() {
-    let app = TestApp::new().await;
+async fn other_algorithms_are_refused_even_with_the_right_secret(backend: Backend) {
+    let app = TestApp::new(backend).await;
     let user = app.signed_in().await;
     // The right secret and claims prove the refusal is about the algorithm.
     let control = sign(Algorithm::HS256, JWT_SECRET, &user.account.user_id);
@@ -304,10 +304,10 @@ async fn other_algorithms_are_refused_even_with_the_right_secret() {
         assert_invalid_token(&read_with(&app, Some(&format!("Bearer {token}"))).await);
     }
 }
-backend_test!(other_algorithms_are_refused_even_with_the_right_secret);
+backend_independent_test!(other_algorithms_are_refused_even_with_the_right_secret);
 
-async fn an_expired_token_is_refused() {
-    let app = TestApp::new().await;
+async fn an_expired_token_is_refused(backend: Backend) {
+    let app = TestApp::new(backend).await;
     let user = app.signed_in().await;
     let now = unix_now();
     // Expired a few seconds ago: no leeway may keep it alive.
@@ -324,8 +324,8 @@ async fn an_expired_token_is_refused() {
 }
 backend_test!(an_expired_token_is_refused);
 
-async fn tokens_expire_after_the_configured_lifetime() {
-    let app = TestApp::builder()
+async fn tokens_expire_after_the_configured_lifetime(backend: Backend) {
+    let app = TestApp::builder(backend)
         .option("--token-ttl-secs", "1")
         .build()
         .await;
@@ -348,8 +348,8 @@ async fn tokens_expire_after_the_configured_lifetime() {
 }
 backend_test!(tokens_expire_after_the_configured_lifetime);
 
-async fn a_token_whose_account_is_gone_is_refused_on_every_route() {
-    let app = TestApp::new().await;
+async fn a_token_whose_account_is_gone_is_refused_on_every_route(backend: Backend) {
+    let app = TestApp::new(backend).await;
     let user = app.signed_in().await;
     app.store(&user, "kept", "value").await;
     app.delete_user_row(&user.account.user_id).await;
@@ -367,8 +367,8 @@ async fn a_token_whose_account_is_gone_is_refused_on_every_route() {
 }
 backend_test!(a_token_whose_account_is_gone_is_refused_on_every_route);
 
-async fn a_valid_token_for_an_id_that_never_existed_is_refused() {
-    let app = TestApp::new().await;
+async fn a_valid_token_for_an_id_that_never_existed_is_refused(backend: Backend) {
+    let app = TestApp::new(backend).await;
     let user: User = app.signed_in().await;
     let ghost = (user.account.user_id.parse::<i64>().expect("numeric id") + 1000).to_string();
     let token = sign(Algorithm::HS256, JWT_SECRET, &ghost);
@@ -392,8 +392,8 @@ backend_test!(a_valid_token_for_an_id_that_never_existed_is_refused);
 /// Contract section 11: hashing waits in a bounded queue; past it, 503 with
 /// Retry-After at once. One hashing thread and room for one waiting hash:
 /// of sixteen logins sent together, most find the queue full.
-async fn logins_past_the_hashing_queue_get_503_at_once() {
-    let app = TestApp::builder()
+async fn logins_past_the_hashing_queue_get_503_at_once(backend: Backend) {
+    let app = TestApp::builder(backend)
         .option("--hash-concurrency", "1")
         .option("--hash-queue-limit", "1")
         // Slow enough that all sixteen arrive while the first is hashed.

@@ -2,8 +2,8 @@
 
 use super::*;
 
-async fn rest_and_graphql_see_the_same_data() {
-    let app = TestApp::new().await;
+async fn rest_and_graphql_see_the_same_data(backend: Backend) {
+    let app = TestApp::new(backend).await;
     let user = app.signed_in().await;
     let token = user.token.as_str();
 
@@ -90,8 +90,8 @@ async fn rest_and_graphql_see_the_same_data() {
 }
 backend_test!(rest_and_graphql_see_the_same_data);
 
-async fn the_same_bad_input_gets_the_same_code_on_both() {
-    let app = TestApp::builder()
+async fn the_same_bad_input_gets_the_same_code_on_both(backend: Backend) {
+    let app = TestApp::builder(backend)
         .option("--max-value-bytes", "16")
         .build()
         .await;

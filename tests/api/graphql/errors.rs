@@ -2,8 +2,8 @@
 
 use super::*;
 
-async fn registration_rules_give_their_codes_and_create_nothing() {
-    let app = TestApp::new().await;
+async fn registration_rules_give_their_codes_and_create_nothing(backend: Backend) {
+    let app = TestApp::new(backend).await;
     let username = unique_username();
     let valid = register_input(&username);
     let with = |field: &str, value: Value| {
@@ -57,8 +57,8 @@ async fn registration_rules_give_their_codes_and_create_nothing() {
 }
 backend_test!(registration_rules_give_their_codes_and_create_nothing);
 
-async fn usernames_and_emails_are_unique_regardless_of_case() {
-    let app = TestApp::new().await;
+async fn usernames_and_emails_are_unique_regardless_of_case(backend: Backend) {
+    let app = TestApp::new(backend).await;
     let username = format!("Uniq{}", unique_username());
     let first = register_input(&username);
     register(&app, &first).await;
@@ -75,8 +75,8 @@ async fn usernames_and_emails_are_unique_regardless_of_case() {
 }
 backend_test!(usernames_and_emails_are_unique_regardless_of_case);
 
-async fn wrong_credentials_are_invalid_credentials() {
-    let app = TestApp::new().await;
+async fn wrong_credentials_are_invalid_credentials(backend: Backend) {
+    let app = TestApp::new(backend).await;
     let username = unique_username();
     register(&app, &register_input(&username)).await;
     for (login, password) in [
@@ -98,8 +98,8 @@ async fn wrong_credentials_are_invalid_credentials() {
 }
 backend_test!(wrong_credentials_are_invalid_credentials);
 
-async fn token_attempts_are_rate_limited_across_both_transports() {
-    let app = TestApp::builder()
+async fn token_attempts_are_rate_limited_across_both_transports(backend: Backend) {
+    let app = TestApp::builder(backend)
         .option("--token-rate-limit", "3")
         .build()
         .await;
@@ -134,11 +134,11 @@ async fn token_attempts_are_rate_limited_across_both_transports() {
 }
 backend_test!(token_attempts_are_rate_limited_across_both_transports);
 
-async fn a_rate_limited_answer_says_when_to_retry() {
+async fn a_rate_limited_answer_says_when_to_retry(backend: Backend) {
     // Contract section 3: RATE_LIMITED comes "with Retry-After". GraphQL
     // answers 200 (README), but the header still belongs on the response,
     // as WWW-Authenticate does for INVALID_TOKEN.
-    let app = TestApp::builder()
+    let app = TestApp::builder(backend)
         .option("--token-rate-limit", "1")
         .build()
         .await;
@@ -162,8 +162,8 @@ async fn a_rate_limited_answer_says_when_to_retry() {
 }
 backend_test!(a_rate_limited_answer_says_when_to_retry);
 
-async fn protected_operations_need_a_valid_token() {
-    let app = TestApp::new().await;
+async fn protected_operations_need_a_valid_token(backend: Backend) {
+    let app = TestApp::new(backend).await;
     let username = unique_username();
     let user = register(&app, &register_input(&username)).await;
     let user_id = user["id"].as_str().expect("id");
@@ -224,8 +224,8 @@ async fn protected_operations_need_a_valid_token() {
 }
 backend_test!(protected_operations_need_a_valid_token);
 
-async fn entry_errors_have_their_codes() {
-    let app = TestApp::new().await;
+async fn entry_errors_have_their_codes(backend: Backend) {
+    let app = TestApp::new(backend).await;
     let token = signed_in(&app).await;
     store(&app, &token, "taken", "first").await;
 
@@ -268,8 +268,8 @@ async fn entry_errors_have_their_codes() {
 }
 backend_test!(entry_errors_have_their_codes);
 
-async fn values_over_the_configured_limit_are_invalid_value() {
-    let app = TestApp::builder()
+async fn values_over_the_configured_limit_are_invalid_value(backend: Backend) {
+    let app = TestApp::builder(backend)
         .option("--max-value-bytes", "16")
         .build()
         .await;
@@ -298,8 +298,8 @@ async fn values_over_the_configured_limit_are_invalid_value() {
 }
 backend_test!(values_over_the_configured_limit_are_invalid_value);
 
-async fn bad_page_arguments_are_invalid_request() {
-    let app = TestApp::new().await;
+async fn bad_page_arguments_are_invalid_request(backend: Backend) {
+    let app = TestApp::new(backend).await;
     let token = signed_in(&app).await;
     store(&app, &token, "a", "v").await;
 
@@ -321,8 +321,8 @@ async fn bad_page_arguments_are_invalid_request() {
 }
 backend_test!(bad_page_arguments_are_invalid_request);
 
-async fn malformed_documents_get_graphql_codes() {
-    let app = TestApp::new().await;
+async fn malformed_documents_get_graphql_codes(backend: Backend) {
+    let app = TestApp::new(backend).await;
     let token = signed_in(&app).await;
 
     for query in ["{ me { id ", "query {", "}", "not graphql at all", ""] {

@@ -2,8 +2,8 @@
 
 use super::*;
 
-async fn another_accounts_entries_are_invisible() {
-    let app = TestApp::new().await;
+async fn another_accounts_entries_are_invisible(backend: Backend) {
+    let app = TestApp::new(backend).await;
     let alice = signed_in(&app).await;
     let bob = signed_in(&app).await;
     store(&app, &alice, "secret", "alice's").await;

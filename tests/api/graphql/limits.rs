@@ -191,8 +191,8 @@ fn deep_introspection(levels: usize) -> String {
     )
 }
 
-async fn the_standard_introspection_query_passes() {
-    let app = TestApp::new().await;
+async fn the_standard_introspection_query_passes(backend: Backend) {
+    let app = TestApp::new(backend).await;
     let body = gql(&app, None, INTROSPECTION_QUERY, Value::Null).await;
     assert_no_errors(&body);
     let schema = &body["data"]["__schema"];
@@ -279,8 +279,8 @@ async fn the_standard_introspection_query_passes() {
 }
 backend_test!(the_standard_introspection_query_passes);
 
-async fn deeply_nested_documents_are_rejected_and_nothing_runs() {
-    let app = TestApp::new().await;
+async fn deeply_nested_documents_are_rejected_and_nothing_runs(backend: Backend) {
+    let app = TestApp::new(backend).await;
     let token = signed_in(&app).await;
 
     let body = gql(&app, None, &deep_introspection(20), Value::Null).await;
@@ -304,8 +304,8 @@ async fn deeply_nested_documents_are_rejected_and_nothing_runs() {
 }
 backend_test!(deeply_nested_documents_are_rejected_and_nothing_runs);
 
-async fn the_depth_limit_is_configurable() {
-    let app = TestApp::builder()
+async fn the_depth_limit_is_configurable(backend: Backend) {
+    let app = TestApp::builder(backend)
         .option("--graphql-max-depth", "5")
         .build()
         .await;
@@ -314,7 +314,7 @@ async fn the_depth_limit_is_configurable() {
     let body = gql(&app, None, &deep_introspection(3), Value::Null).await;
     assert_rejected(&body, "GRAPHQL_DEPTH_LIMIT_EXCEEDED");
 }
-backend_test!(the_depth_limit_is_configurable);
+backend_independent_test!(the_depth_limit_is_configurable);
 
 /// `count` aliased full pages of entries.
 fn aliased_pages(count: usize) -> String {
@@ -327,8 +327,8 @@ fn aliased_pages(count: usize) -> String {
         .collect()
 }
 
-async fn many_aliased_full_pages_are_too_complex_and_nothing_runs() {
-    let app = TestApp::new().await;
+async fn many_aliased_full_pages_are_too_complex_and_nothing_runs(backend: Backend) {
+    let app = TestApp::new(backend).await;
     let token = signed_in(&app).await;
     store(&app, &token, "existing", "v").await;
 
@@ -370,8 +370,8 @@ async fn many_aliased_full_pages_are_too_complex_and_nothing_runs() {
 }
 backend_test!(many_aliased_full_pages_are_too_complex_and_nothing_runs);
 
-async fn the_complexity_limit_is_configurable_and_counts_first() {
-    let app = TestApp::builder()
+async fn the_complexity_limit_is_configurable_and_counts_first(backend: Backend) {
+    let app = TestApp::builder(backend)
         .option("--graphql-max-complexity", "50")
         .build()
         .await;
@@ -409,8 +409,8 @@ async fn the_complexity_limit_is_configurable_and_counts_first() {
 }
 backend_test!(the_complexity_limit_is_configurable_and_counts_first);
 
-async fn hundreds_of_aliases_are_rejected_and_nothing_runs() {
-    let app = TestApp::new().await;
+async fn hundreds_of_aliases_are_rejected_and_nothing_runs(backend: Backend) {
+    let app = TestApp::new(backend).await;
     let token = signed_in(&app).await;
 
     let aliases =
@@ -468,8 +468,8 @@ async fn hundreds_of_aliases_are_rejected_and_nothing_runs() {
 }
 backend_test!(hundreds_of_aliases_are_rejected_and_nothing_runs);
 
-async fn batches_over_the_limit_are_rejected_and_nothing_runs() {
-    let app = TestApp::builder()
+async fn batches_over_the_limit_are_rejected_and_nothing_runs(backend: Backend) {
+    let app = TestApp::builder(backend)
         .option("--graphql-max-batch", "3")
         .build()
         .await;
@@ -509,8 +509,8 @@ async fn batches_over_the_limit_are_rejected_and_nothing_runs() {
 }
 backend_test!(batches_over_the_limit_are_rejected_and_nothing_runs);
 
-async fn a_full_relay_page_fits_the_default_complexity_limit() {
-    let app = TestApp::new().await;
+async fn a_full_relay_page_fits_the_default_complexity_limit(backend: Backend) {
+    let app = TestApp::new(backend).await;
     let token = signed_in(&app).await;
     store(&app, &token, "one", "v").await;
     // Contract section 5: the largest page, every Entry field through
@@ -539,8 +539,8 @@ fn doubling_fragments(levels: usize) -> String {
     document
 }
 
-async fn fragment_spreads_count_toward_complexity_each_time_they_are_used() {
-    let app = TestApp::new().await;
+async fn fragment_spreads_count_toward_complexity_each_time_they_are_used(backend: Backend) {
+    let app = TestApp::new(backend).await;
     // 2^9 = 512 fields written out: under the limit, and it runs.
     let body = gql(&app, None, &doubling_fragments(9), Value::Null).await;
     assert_no_errors(&body);
@@ -565,18 +565,18 @@ async fn fragment_spreads_count_toward_complexity_each_time_they_are_used() {
 }
 backend_test!(fragment_spreads_count_toward_complexity_each_time_they_are_used);
 
-async fn typename_counts_toward_complexity() {
-    let app = TestApp::new().await;
+async fn typename_counts_toward_complexity(backend: Backend) {
+    let app = TestApp::new(backend).await;
     let typenames = |count: usize| format!("{{ {} }}", "__typename ".repeat(count));
     let body = gql(&app, None, &typenames(1000), Value::Null).await;
     assert_no_errors(&body);
     let body = gql(&app, None, &typenames(1001), Value::Null).await;
     assert_rejected(&body, "GRAPHQL_COMPLEXITY_LIMIT_EXCEEDED");
 }
-backend_test!(typename_counts_toward_complexity);
+backend_independent_test!(typename_counts_toward_complexity);
 
-async fn fragment_spreads_count_toward_the_alias_limit_each_time_they_are_used() {
-    let app = TestApp::new().await;
+async fn fragment_spreads_count_toward_the_alias_limit_each_time_they_are_used(backend: Backend) {
+    let app = TestApp::new(backend).await;
     let aliases: String = (0..60).map(|n| format!("a{n}: __typename ")).collect();
     let fragment = format!("fragment Sixty on Query {{ {aliases} }}");
     let body = gql(
@@ -591,10 +591,10 @@ async fn fragment_spreads_count_toward_the_alias_limit_each_time_they_are_used()
     let body = gql(&app, None, &twice, Value::Null).await;
     assert_rejected(&body, "GRAPHQL_ALIAS_LIMIT_EXCEEDED");
 }
-backend_test!(fragment_spreads_count_toward_the_alias_limit_each_time_they_are_used);
+backend_independent_test!(fragment_spreads_count_toward_the_alias_limit_each_time_they_are_used);
 
-async fn a_fragment_cycle_is_a_validation_failure() {
-    let app = TestApp::new().await;
+async fn a_fragment_cycle_is_a_validation_failure(backend: Backend) {
+    let app = TestApp::new(backend).await;
     let body = gql(
         &app,
         None,
@@ -604,10 +604,10 @@ async fn a_fragment_cycle_is_a_validation_failure() {
     .await;
     assert_rejected(&body, "GRAPHQL_VALIDATION_FAILED");
 }
-backend_test!(a_fragment_cycle_is_a_validation_failure);
+backend_independent_test!(a_fragment_cycle_is_a_validation_failure);
 
-async fn deeply_nested_values_are_refused_before_parsing() {
-    let app = TestApp::new().await;
+async fn deeply_nested_values_are_refused_before_parsing(backend: Backend) {
+    let app = TestApp::new(backend).await;
     // Nested 5,000 deep (20 KB), a value like this overflowed the parser's
     // stack and aborted the server.
     let nested = |depth: usize| {
@@ -647,10 +647,10 @@ async fn deeply_nested_values_are_refused_before_parsing() {
         "the server still serves: {reply:?}"
     );
 }
-backend_test!(deeply_nested_values_are_refused_before_parsing);
+backend_independent_test!(deeply_nested_values_are_refused_before_parsing);
 
-async fn a_query_text_over_the_limit_is_payload_too_large() {
-    let app = TestApp::builder()
+async fn a_query_text_over_the_limit_is_payload_too_large(backend: Backend) {
+    let app = TestApp::builder(backend)
         .option("--graphql-max-query-bytes", "1000")
         .build()
         .await;

@@ -27,7 +27,8 @@ mod schema;
 mod transport;
 
 use crate::harness::{
-    JWT_SECRET, PASSWORD, Reply, TestApp, assert_error, backend_test, send, unique_username,
+    Backend, JWT_SECRET, PASSWORD, Reply, TestApp, assert_error, backend_independent_test,
+    backend_test, send, unique_username,
 };
 
 // ---------------------------------------------------------------------------

@@ -2,8 +2,8 @@
 
 use super::*;
 
-async fn register_returns_the_user_with_every_field() {
-    let app = TestApp::new().await;
+async fn register_returns_the_user_with_every_field(backend: Backend) {
+    let app = TestApp::new(backend).await;
     let username = format!("Mixed{}", unique_username());
     let input = register_input(&username);
     let reply = gql_reply(&app, None, REGISTER, json!({ "input": input })).await;
@@ -55,8 +55,8 @@ async fn register_returns_the_user_with_every_field() {
 }
 backend_test!(register_returns_the_user_with_every_field);
 
-async fn token_returns_a_bearer_token_that_me_accepts() {
-    let app = TestApp::new().await;
+async fn token_returns_a_bearer_token_that_me_accepts(backend: Backend) {
+    let app = TestApp::new(backend).await;
     let username = format!("Case{}", unique_username());
     let registered = register(&app, &register_input(&username)).await;
 
@@ -87,8 +87,8 @@ async fn token_returns_a_bearer_token_that_me_accepts() {
 }
 backend_test!(token_returns_a_bearer_token_that_me_accepts);
 
-async fn the_token_lifetime_is_configurable() {
-    let app = TestApp::builder()
+async fn the_token_lifetime_is_configurable(backend: Backend) {
+    let app = TestApp::builder(backend)
         .option("--token-ttl-secs", "120")
         .build()
         .await;
@@ -106,8 +106,8 @@ async fn the_token_lifetime_is_configurable() {
 }
 backend_test!(the_token_lifetime_is_configurable);
 
-async fn an_entry_goes_through_its_whole_life() {
-    let app = TestApp::new().await;
+async fn an_entry_goes_through_its_whole_life(backend: Backend) {
+    let app = TestApp::new(backend).await;
     let token = signed_in(&app).await;
 
     let stored = store(&app, &token, "greeting", "hello").await;
@@ -163,8 +163,8 @@ async fn an_entry_goes_through_its_whole_life() {
 }
 backend_test!(an_entry_goes_through_its_whole_life);
 
-async fn a_missing_entry_is_null_with_key_not_found_and_the_rest_still_answers() {
-    let app = TestApp::new().await;
+async fn a_missing_entry_is_null_with_key_not_found_and_the_rest_still_answers(backend: Backend) {
+    let app = TestApp::new(backend).await;
     let token = signed_in(&app).await;
     store(&app, &token, "present", "here").await;
 
@@ -187,8 +187,8 @@ async fn a_missing_entry_is_null_with_key_not_found_and_the_rest_still_answers()
 }
 backend_test!(a_missing_entry_is_null_with_key_not_found_and_the_rest_still_answers);
 
-async fn keys_are_exact_and_any_characters() {
-    let app = TestApp::new().await;
+async fn keys_are_exact_and_any_characters(backend: Backend) {
+    let app = TestApp::new(backend).await;
     let token = signed_in(&app).await;
     let keys = [
         "Key",

@@ -2,8 +2,8 @@
 
 use super::*;
 
-async fn entries_are_listed_in_byte_order_page_by_page() {
-    let app = TestApp::new().await;
+async fn entries_are_listed_in_byte_order_page_by_page(backend: Backend) {
+    let app = TestApp::new(backend).await;
     let token = signed_in(&app).await;
 
     // `%` and `_` in the prefix must be literal, not LIKE wildcards.

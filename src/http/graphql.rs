@@ -6,7 +6,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use async_graphql::http::GraphiQLSource;
-use async_graphql::{BatchRequest, BatchResponse, ServerError, Value};
+use async_graphql::{BatchRequest, BatchResponse};
 use async_graphql_axum::GraphQLResponse;
 use axum::Router;
 use axum::extract::{ConnectInfo, FromRef, RawQuery, State};
@@ -15,12 +15,12 @@ use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use serde::Serialize;
 
+use super::body::{BufferedBody, content_type_essence};
+use super::errors;
+use super::json::{self, JsonError};
 use crate::auth::bearer_token;
 use crate::error::{AppError, ErrorCode};
-use crate::graphql::{Executor, RequestContext, codes};
-use crate::http::body::{BufferedBody, content_type_essence};
-use crate::http::json::{self, JsonError};
-use crate::rest::{BEARER_CHALLENGE, status_of};
+use crate::graphql::{Executor, RequestContext};
 
 /// What the `/graphql` route needs: the schema and the batch limit.
 #[derive(Clone)]
@@ -48,7 +48,7 @@ async fn execute_post(
 ) -> Response {
     let batch = match decode_body(&headers, body) {
         Ok(batch) => batch,
-        Err(error) => return request_error(&error, error.code().as_str()),
+        Err(error) => return request_error(&error),
     };
     let size = match &batch {
         BatchRequest::Single(_) => 1,
@@ -56,16 +56,16 @@ async fn execute_post(
     };
     if size == 0 || size > endpoint.max_batch {
         let message = format!("A batch must hold 1 to {} operations.", endpoint.max_batch);
-        return request_error(
-            &AppError::new(ErrorCode::InvalidRequest, message),
-            codes::BATCH_LIMIT,
-        );
+        return request_error(&AppError::new(
+            ErrorCode::GraphqlBatchLimitExceeded,
+            message,
+        ));
     }
     if let Err(error) = batch
         .iter()
         .try_for_each(|request| endpoint.executor.check_query_size(&request.query))
     {
-        return request_error(&error, error.code().as_str());
+        return request_error(&error);
     }
     let context = request_context(&headers, client);
     let response = endpoint
@@ -97,11 +97,11 @@ async fn query_or_graphiql(
                 ErrorCode::InvalidRequest,
                 format!("Invalid GraphQL GET request: {err}"),
             );
-            return request_error(&error, error.code().as_str());
+            return request_error(&error);
         }
     };
     if let Err(error) = endpoint.executor.check_query_size(&request.query) {
-        return request_error(&error, error.code().as_str());
+        return request_error(&error);
     }
     let context = request_context(&headers, client);
     let response = endpoint.executor.execute(request.data(context), true).await;
@@ -152,40 +152,33 @@ fn request_context(headers: &HeaderMap, client: SocketAddr) -> RequestContext {
 }
 
 /// GraphQL answers 200 even with errors, except: a mutation over GET is 405.
-/// The headers REST sends with an error are sent here too: an `INVALID_TOKEN`
-/// adds `WWW-Authenticate`, a `RATE_LIMITED` adds `Retry-After`.
+/// Each error's [`AppError`] adds what it adds over REST (`WWW-Authenticate`
+/// for `INVALID_TOKEN`, `Retry-After`, its detail for the log).
 fn render(response: BatchResponse) -> Response {
-    let errors: Vec<&ServerError> = match &response {
-        BatchResponse::Single(r) => r.errors.iter().collect(),
-        BatchResponse::Batch(rs) => rs.iter().flat_map(|r| &r.errors).collect(),
+    let failures: Vec<AppError> = match &response {
+        BatchResponse::Single(r) => sources(&r.errors),
+        BatchResponse::Batch(rs) => rs.iter().flat_map(|r| sources(&r.errors)).collect(),
     };
-    let extension = |error: &ServerError, name: &str| {
-        error.extensions.as_ref().and_then(|e| e.get(name)).cloned()
-    };
-    let codes: Vec<Value> = errors.iter().filter_map(|e| extension(e, "code")).collect();
-    let retry_after = errors
-        .iter()
-        .filter_map(|e| match extension(e, "retryAfter") {
-            Some(Value::Number(n)) => n.as_u64(),
-            _ => None,
-        })
-        .max();
-    let has = |code: &str| codes.iter().any(|c| *c == Value::from(code));
     let mut http = GraphQLResponse::from(response).into_response();
-    if has(codes::MUTATION_OVER_GET) {
+    if failures
+        .iter()
+        .any(|f| f.code() == ErrorCode::MethodNotAllowed)
+    {
         *http.status_mut() = StatusCode::METHOD_NOT_ALLOWED;
         http.headers_mut()
             .insert(header::ALLOW, HeaderValue::from_static("POST"));
     }
-    if has(ErrorCode::InvalidToken.as_str()) {
-        http.headers_mut()
-            .insert(header::WWW_AUTHENTICATE, BEARER_CHALLENGE);
-    }
-    if let Some(seconds) = retry_after {
-        http.headers_mut()
-            .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
-    }
+    errors::apply(&mut http, &failures);
     http
+}
+
+/// The [`AppError`]s behind a response's errors (every error has one; see
+/// `graphql/errors.rs`).
+fn sources(errors: &[async_graphql::ServerError]) -> Vec<AppError> {
+    errors
+        .iter()
+        .filter_map(|error| error.source::<AppError>().cloned())
+        .collect()
 }
 
 #[derive(Serialize)]
@@ -206,12 +199,16 @@ struct CodeOnly<'a> {
 
 /// A request that never reached the schema, in GraphQL's error shape with
 /// the contract's HTTP status (400 for a bad body, 413 for a large one).
-fn request_error(error: &AppError, code: &str) -> Response {
+fn request_error(error: &AppError) -> Response {
     let body = ErrorsBody {
         errors: [ErrorEntry {
             message: error.message(),
-            extensions: CodeOnly { code },
+            extensions: CodeOnly {
+                code: error.code().as_str(),
+            },
         }],
     };
-    (status_of(error.code()), axum::Json(body)).into_response()
+    let mut response = (errors::status_of(error.code()), axum::Json(body)).into_response();
+    errors::apply(&mut response, [error]);
+    response
 }

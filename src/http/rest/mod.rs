@@ -5,14 +5,13 @@ mod accounts;
 mod entries;
 mod envelope;
 mod error;
-pub use error::{BEARER_CHALLENGE, status_of};
 mod extract;
 mod health;
 
 use axum::Router;
 use axum::routing::{get, post};
 
-use crate::app::AppState;
+use super::AppState;
 use crate::error::{AppError, ErrorCode};
 
 /// The REST routes, the service endpoints, and JSON answers for unknown routes.

@@ -17,7 +17,7 @@ pub async fn live() -> Response {
 
 /// `GET /readyz`: 200 when the database answers, 503 otherwise.
 pub async fn ready(State(service): State<Arc<Service>>) -> Result<Response, AppError> {
-    if service.database().is_ready().await {
+    if service.is_ready().await {
         Ok(envelope::message(StatusCode::OK, "ready"))
     } else {
         Err(AppError::unavailable(

@@ -40,7 +40,7 @@ pub async fn read(
     AuthUser(user): AuthUser,
     EntryKey(key): EntryKey,
 ) -> Result<Response, AppError> {
-    let value = service.read_value(user, &key).await?;
+    let value = service.read_entry_value(user, &key).await?;
     Ok(envelope::data(
         StatusCode::OK,
         None,
@@ -56,7 +56,7 @@ pub async fn update(
     JsonObject(mut body): JsonObject,
 ) -> Result<Response, AppError> {
     let value = string_field(&mut body, "value", ErrorCode::InvalidValue)?;
-    service.replace_value(user, &key, &value).await?;
+    service.update_entry(user, &key, &value).await?;
     Ok(envelope::message(
         StatusCode::OK,
         "Data updated successfully.",
@@ -69,7 +69,7 @@ pub async fn delete(
     AuthUser(user): AuthUser,
     EntryKey(key): EntryKey,
 ) -> Result<Response, AppError> {
-    service.remove_entry(user, &key).await?;
+    service.delete_entry(user, &key).await?;
     Ok(envelope::message(
         StatusCode::OK,
         "Data deleted successfully.",
