@@ -99,7 +99,9 @@ pub struct Config {
           value_parser = clap::value_parser!(u64).range(0..=1024))]
     pub db_readers: u64,
 
-    /// Seconds to wait for a database connection before answering 503.
+    /// Seconds a connection checkout, and then each statement, may take
+    /// before the request fails with 503 (the connection is dropped);
+    /// `/readyz` answers within it.
     #[arg(long, env = "DB_TIMEOUT_SECS", default_value_t = 3,
           value_parser = clap::value_parser!(u64).range(1..=300))]
     pub db_timeout_secs: u64,
@@ -139,12 +141,13 @@ pub struct Config {
     #[arg(long, env = "CORS_ORIGINS")]
     pub cors_origins: Option<String>,
 
-    /// Deepest selection nesting a GraphQL document may have.
+    /// Deepest field nesting a GraphQL document may have.
     #[arg(long, env = "GRAPHQL_MAX_DEPTH", default_value_t = 16)]
     pub graphql_max_depth: usize,
 
-    /// Highest cost a GraphQL document may have (1 per field; a listing costs
-    /// `first` times its selection).
+    /// Highest cost a GraphQL document may have: 1 per field, fragments
+    /// counted where they are spread, and a connection's edges and nodes once
+    /// per item of the page.
     #[arg(long, env = "GRAPHQL_MAX_COMPLEXITY", default_value_t = 1000)]
     pub graphql_max_complexity: usize,
 
@@ -163,7 +166,7 @@ pub struct Config {
           value_parser = clap::value_parser!(u64).range(1..=16_777_216))]
     pub graphql_max_query_bytes: u64,
 
-    /// Log filter, e.g. `info` or `datakeep=debug,tower_http=info`.
+    /// Log filter, e.g. `info` or `datakeep=debug,info`.
     #[arg(long, env = "LOG_LEVEL", default_value = "info")]
     pub log_level: String,
 }
@@ -237,4 +240,60 @@ const MAX_DEFAULT_POOL_SIZE: usize = 64;
 /// CPU cores available to the process, for the defaults that scale with them.
 fn cores() -> usize {
     std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use clap::CommandFactory;
+
+    use super::Cli;
+
+    /// `.env.sample` names every setting once: with its default, or
+    /// commented out when it has none (an empty value would count as set).
+    #[test]
+    fn env_sample_matches_the_settings_and_their_defaults() {
+        let mut sample = BTreeMap::new();
+        for line in include_str!("../.env.sample").lines() {
+            let (commented, line) = match line.strip_prefix('#') {
+                Some(rest) => (true, rest),
+                None => (false, line),
+            };
+            let Some((name, value)) = line.split_once('=') else {
+                continue;
+            };
+            if !name.is_empty() && name.bytes().all(|b| b.is_ascii_uppercase() || b == b'_') {
+                let previous = sample.insert(name.to_owned(), (commented, value.to_owned()));
+                assert!(previous.is_none(), "{name} appears twice in .env.sample");
+            }
+        }
+        let command = Cli::command();
+        let mut settings = 0;
+        for arg in command.get_arguments() {
+            let Some(env) = arg.get_env().and_then(|env| env.to_str()) else {
+                continue;
+            };
+            settings += 1;
+            let listed = sample
+                .get(env)
+                .unwrap_or_else(|| panic!("{env} is missing from .env.sample"));
+            match arg.get_default_values().first() {
+                Some(default) => assert_eq!(
+                    listed,
+                    &(false, default.to_string_lossy().into_owned()),
+                    "{env} in .env.sample must be set to its default"
+                ),
+                None => assert!(
+                    listed.0,
+                    "{env} has no default: comment it out in .env.sample"
+                ),
+            }
+        }
+        assert_eq!(
+            sample.len(),
+            settings,
+            "settings in .env.sample that --help lacks"
+        );
+    }
 }

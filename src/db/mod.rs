@@ -247,7 +247,24 @@ pub fn is_connection_failure(err: &DieselError) -> bool {
 
 #[cfg(test)]
 mod tests {
+    use diesel::migration::MigrationSource;
+
     use super::*;
+
+    /// Each change is written once per backend, under the same name.
+    #[test]
+    fn both_backends_have_the_same_migrations() {
+        let names = |source: EmbeddedMigrations| -> Vec<String> {
+            MigrationSource::<diesel::sqlite::Sqlite>::migrations(&source)
+                .expect("reading the embedded migrations")
+                .iter()
+                .map(|migration| migration.name().to_string())
+                .collect()
+        };
+        let mysql = names(MYSQL_MIGRATIONS);
+        assert!(!mysql.is_empty());
+        assert_eq!(mysql, names(SQLITE_MIGRATIONS));
+    }
 
     /// A replaced connection must not take an in-memory database with it.
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

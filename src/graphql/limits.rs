@@ -43,18 +43,6 @@ pub struct Limits {
     pub max_query_bytes: usize,
 }
 
-impl Default for Limits {
-    fn default() -> Self {
-        Self {
-            max_depth: 16,
-            max_complexity: 1000,
-            max_aliases: 100,
-            max_batch: 16,
-            max_query_bytes: 65_536,
-        }
-    }
-}
-
 /// Refuses, before any of it runs, a document with a mutation when the
 /// request came over GET (`read_only`), or one over a limit. `variables`
 /// give `first` where it is a variable.

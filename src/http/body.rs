@@ -14,22 +14,13 @@ use http_body_util::{BodyExt, LengthLimitError, Limited};
 use crate::error::{AppError, ErrorCode};
 
 /// How much of a body is read, and for how long. Put on every request by
-/// the server (`server.rs`); the defaults are the configuration's.
+/// the server (`server.rs`).
 #[derive(Debug, Clone, Copy)]
 pub struct BodyLimits {
     /// Largest body accepted, in bytes.
     pub max_bytes: usize,
     /// How long after its head the whole body may take to arrive.
     pub timeout: Duration,
-}
-
-impl Default for BodyLimits {
-    fn default() -> Self {
-        Self {
-            max_bytes: 2 * 1024 * 1024,
-            timeout: Duration::from_secs(30),
-        }
-    }
 }
 
 /// A request body, read in full within the [`BodyLimits`].
@@ -39,11 +30,9 @@ impl<S: Send + Sync> FromRequest<S> for BufferedBody {
     type Rejection = AppError;
 
     async fn from_request(request: Request, _: &S) -> Result<Self, AppError> {
-        let limits = request
-            .extensions()
-            .get::<BodyLimits>()
-            .copied()
-            .unwrap_or_default();
+        let Some(&limits) = request.extensions().get::<BodyLimits>() else {
+            return Err(AppError::internal("a request arrived without body limits"));
+        };
         if declared_length(request.headers()).is_some_and(|length| length > limits.max_bytes as u64)
         {
             return Err(too_large());

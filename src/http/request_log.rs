@@ -64,3 +64,74 @@ fn new_request_id() -> HeaderValue {
     let text = Uuid::new_v4().hyphenated().encode_lower(&mut text);
     HeaderValue::from_str(text).expect("a UUID is a valid header value")
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::{Arc, Mutex, PoisonError};
+
+    use axum::body::Body;
+    use axum::routing::get;
+    use axum::{Router, middleware};
+    use http_body_util::BodyExt;
+    use tower::ServiceExt;
+    use tracing_subscriber::fmt::MakeWriter;
+
+    use super::*;
+    use crate::error::AppError;
+
+    /// Log output kept in memory.
+    #[derive(Clone, Default)]
+    struct Captured(Arc<Mutex<Vec<u8>>>);
+
+    impl std::io::Write for Captured {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            let mut kept = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+            kept.extend_from_slice(buf);
+            Ok(buf.len())
+        }
+
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    impl<'a> MakeWriter<'a> for Captured {
+        type Writer = Self;
+
+        fn make_writer(&'a self) -> Self {
+            self.clone()
+        }
+    }
+
+    #[tokio::test]
+    async fn an_errors_detail_is_logged_once_on_its_request_line_and_never_sent() {
+        let logs = Captured::default();
+        let subscriber = tracing_subscriber::fmt()
+            .with_writer(logs.clone())
+            .with_ansi(false)
+            .finish();
+        let _default = tracing::subscriber::set_default(subscriber);
+        let app = Router::new()
+            .route(
+                "/boom",
+                get(|| async { AppError::internal("the disk is on fire") }),
+            )
+            .layer(middleware::from_fn(log_request));
+        let request = Request::get("/boom")
+            .header(REQUEST_ID, "req-42")
+            .body(Body::empty())
+            .unwrap();
+        let response = app.oneshot(request).await.unwrap();
+        assert_eq!(response.status(), 500);
+        assert!(response.extensions().get::<ErrorDetails>().is_none());
+        let body = response.into_body().collect().await.unwrap().to_bytes();
+        assert!(!String::from_utf8_lossy(&body).contains("disk"), "{body:?}");
+
+        let logs = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
+        let lines: Vec<&str> = logs.lines().collect();
+        assert_eq!(lines.len(), 1, "{logs}");
+        for part in ["ERROR", "status=500", "req-42", "the disk is on fire"] {
+            assert!(lines[0].contains(part), "{part} missing from {logs}");
+        }
+    }
+}

@@ -130,8 +130,9 @@ pub const MAX_PAGE_SIZE: usize = 100;
 /// Page size of a listing: 1..=100, 20 when not given. Out of range is an
 /// error, never silently clamped.
 pub fn page_size(first: Option<i64>) -> AppResult<usize> {
-    match first.unwrap_or(DEFAULT_PAGE_SIZE as i64) {
-        first @ 1..=100 => Ok(first as usize),
+    let first = first.unwrap_or(DEFAULT_PAGE_SIZE as i64);
+    match usize::try_from(first) {
+        Ok(first @ 1..=MAX_PAGE_SIZE) => Ok(first),
         _ => fail(
             ErrorCode::InvalidRequest,
             "first must be between 1 and 100.",
