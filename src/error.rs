@@ -4,7 +4,7 @@
 //! the service turns those into [`AppResult`] (`service/db_errors.rs`) and
 //! adds the contract's codes; each transport renders an [`AppError`] in one
 //! place (`http/rest/error.rs`, `http/graphql.rs`), with the headers of
-//! `http/error_headers.rs`. An error's detail (what went wrong inside) is
+//! `http/errors.rs`. An error's detail (what went wrong inside) is
 //! never rendered: the request log writes it once, on the request's line,
 //! with the request's id, so errors raised in background tasks are logged
 //! with the request that met them.

@@ -1,5 +1,5 @@
 //! The GraphQL schema (contract section 5). This module knows nothing of
-//! HTTP: `graphql_http` reads the request and hands the caller's identity
+//! HTTP: `http::graphql` reads the request and hands the caller's identity
 //! in as [`RequestContext`]. Resolvers are thin: one service call each.
 
 mod accounts;
