@@ -9,14 +9,14 @@ use std::time::Duration;
 use anyhow::Context;
 use tokio::net::TcpListener;
 
-use crate::auth::{PasswordHasher, TokenCodec};
+use crate::auth::{PasswordHasher, TokenCodec, TokenSettings, cost_of};
 use crate::config::Config;
 use crate::db::{Database, DatabaseUrl};
 use crate::graphql::build_executor;
 use crate::http::graphql::GraphqlEndpoint;
 use crate::http::server::{self, ServerLimits};
 use crate::http::{self, AppState};
-use crate::service::{Service, ServiceLimits, ServiceParts};
+use crate::service::{LoginLimits, Service, ServiceLimits, ServiceParts};
 
 /// A ready-to-serve application: the service and the HTTP layer over it.
 pub struct App {
@@ -32,29 +32,54 @@ impl App {
         db.prepare().await.context(
             "could not prepare the database (is it running, and is DATABASE_URL right?)",
         )?;
+        let dummy_cost = common_hash_cost(&db).await.unwrap_or(config.bcrypt_cost);
         let parts = ServiceParts {
-            db,
             passwords: PasswordHasher::new(
                 config.bcrypt_cost,
+                dummy_cost,
                 config.hash_permits(),
                 config.hash_queue_limit(),
             )
             .await?,
-            tokens: TokenCodec::new(&jwt_secret(config), config.token_ttl_secs)?,
+            tokens: TokenCodec::new(TokenSettings {
+                secret: jwt_secret(config)?,
+                previous_secret: config
+                    .jwt_previous_secret
+                    .as_ref()
+                    .map(|secret| secret.as_bytes().to_vec()),
+                ttl_secs: config.token_ttl_secs,
+                issuer: config.token_issuer.clone(),
+                audience: config.token_audience.clone(),
+            })?,
+            db,
         };
         let limits = ServiceLimits {
             entry_readers: config.readers(),
-            token_requests_per_minute: NonZeroU32::new(config.token_rate_limit),
+            login: LoginLimits {
+                per_address_and_username: NonZeroU32::new(config.token_rate_limit),
+                per_address: NonZeroU32::new(config.token_attempts_per_address),
+                registrations_per_address: NonZeroU32::new(config.registrations_per_address),
+            },
+            login_failures_per_day: NonZeroU32::new(config.login_failures_per_day),
+            refresh_ttl: Duration::from_secs(config.refresh_ttl_secs),
             max_value_bytes: usize::try_from(config.max_value_bytes)?,
         };
-        let service = Arc::new(Service::new(parts, limits));
+        let service = Arc::new(
+            Service::new(parts, limits)
+                .await
+                .context("reading the session revocations")?,
+        );
         let graphql_limits = graphql_limits(config);
         let graphql = GraphqlEndpoint {
             executor: Arc::new(build_executor(Arc::clone(&service), graphql_limits)),
             max_batch: graphql_limits.max_batch,
         };
         Ok(Self {
-            state: AppState { service, graphql },
+            state: AppState {
+                service,
+                graphql,
+                trusted_proxies: config.trusted_proxies.clone().into(),
+            },
             cors: http::cors(config.cors_origins.as_deref())?,
             limits: server_limits(config),
         })
@@ -78,7 +103,7 @@ impl App {
             let mut every_minute = tokio::time::interval(Duration::from_secs(60));
             loop {
                 every_minute.tick().await;
-                service.prune();
+                service.prune().await;
             }
         });
         let app = http::app(self.state, self.cors);
@@ -169,15 +194,37 @@ fn log_database(url: &DatabaseUrl, defaulted: bool) {
     }
 }
 
-/// The configured secret, or a random one with a warning when none is set.
-fn jwt_secret(config: &Config) -> Vec<u8> {
-    match &config.jwt_secret {
-        Some(secret) => secret.as_bytes().to_vec(),
-        None => {
-            tracing::warn!(
-                "JWT_SECRET is not set: using a random secret; tokens will not survive a restart"
-            );
-            rand::random::<[u8; 32]>().to_vec()
-        }
+/// The configured secret (JWT_SECRET, or the file JWT_SECRET_FILE names),
+/// or a random one with a warning when neither is set.
+fn jwt_secret(config: &Config) -> anyhow::Result<Vec<u8>> {
+    if let Some(secret) = &config.jwt_secret {
+        return Ok(secret.as_bytes().to_vec());
     }
+    if let Some(path) = &config.jwt_secret_file {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("JWT_SECRET_FILE: reading {}", path.display()))?;
+        return Ok(text.trim_end_matches(['\r', '\n']).as_bytes().to_vec());
+    }
+    tracing::warn!(
+        "JWT_SECRET is not set: using a random secret; tokens will not survive a restart"
+    );
+    Ok(rand::random::<[u8; 32]>().to_vec())
+}
+
+/// The bcrypt cost most of the newest accounts' hashes have, so that the
+/// dummy hash for unknown usernames costs what a real one does after
+/// `BCRYPT_COST` changed; `None` with no accounts yet.
+async fn common_hash_cost(db: &Database) -> Option<u32> {
+    let mut conn = db.conn().await.ok()?;
+    let hashes = crate::db::users::recent_password_hashes(&mut conn, 1000)
+        .await
+        .ok()?;
+    let mut counts = std::collections::BTreeMap::new();
+    for cost in hashes.iter().filter_map(|hash| cost_of(hash)) {
+        *counts.entry(cost).or_insert(0u32) += 1;
+    }
+    counts
+        .into_iter()
+        .max_by_key(|(_, count)| *count)
+        .map(|(cost, _)| cost)
 }

@@ -43,15 +43,45 @@ pub struct Config {
     #[arg(long, env = "LISTEN_ADDR", default_value = "127.0.0.1:3000")]
     pub listen_addr: SocketAddr,
 
-    /// HS256 signing secret for access tokens, at least 32 bytes. When unset a
-    /// random one is generated, and tokens do not survive a restart.
-    #[arg(long, env = "JWT_SECRET", hide_env_values = true)]
+    /// HS256 signing secret for access tokens, at least 32 bytes. When
+    /// neither it nor JWT_SECRET_FILE is set a random one is generated, and
+    /// tokens do not survive a restart.
+    #[arg(
+        long,
+        env = "JWT_SECRET",
+        hide_env_values = true,
+        conflicts_with = "jwt_secret_file"
+    )]
     pub jwt_secret: Option<String>,
+
+    /// A file holding the signing secret (a trailing newline is ignored),
+    /// instead of JWT_SECRET.
+    #[arg(long, env = "JWT_SECRET_FILE")]
+    pub jwt_secret_file: Option<std::path::PathBuf>,
+
+    /// The previous signing secret, still accepted for verification while
+    /// its tokens run out, so the secret can be rotated without logging
+    /// everyone out.
+    #[arg(long, env = "JWT_PREVIOUS_SECRET", hide_env_values = true)]
+    pub jwt_previous_secret: Option<String>,
 
     /// Lifetime of an access token in seconds.
     #[arg(long, env = "TOKEN_TTL_SECS", default_value_t = 3600,
           value_parser = clap::value_parser!(u64).range(1..=31_536_000))]
     pub token_ttl_secs: u64,
+
+    /// How long a session lasts without a refresh, in seconds.
+    #[arg(long, env = "REFRESH_TTL_SECS", default_value_t = 2_592_000,
+          value_parser = clap::value_parser!(u64).range(1..=315_360_000))]
+    pub refresh_ttl_secs: u64,
+
+    /// The `iss` of access tokens (and the only one accepted).
+    #[arg(long, env = "TOKEN_ISSUER", default_value = "datakeep")]
+    pub token_issuer: String,
+
+    /// The `aud` of access tokens (and the only one accepted).
+    #[arg(long, env = "TOKEN_AUDIENCE", default_value = "datakeep")]
+    pub token_audience: String,
 
     /// bcrypt cost factor for new password hashes (4..=31; each step doubles the work).
     #[arg(long, env = "BCRYPT_COST", default_value_t = 12,
@@ -83,6 +113,27 @@ pub struct Config {
     /// Token requests allowed per minute for one client address and username; 0 turns the limit off.
     #[arg(long, env = "TOKEN_RATE_LIMIT", default_value_t = 20)]
     pub token_rate_limit: u32,
+
+    /// Token requests allowed per minute from one client address, whatever
+    /// the username; 0 turns the limit off.
+    #[arg(long, env = "TOKEN_ATTEMPTS_PER_ADDRESS", default_value_t = 60)]
+    pub token_attempts_per_address: u32,
+
+    /// Failed token requests allowed per username in 24 hours, from all
+    /// addresses together; 0 turns the limit off.
+    #[arg(long, env = "LOGIN_FAILURES_PER_DAY", default_value_t = 100)]
+    pub login_failures_per_day: u32,
+
+    /// Registrations allowed per hour from one client address; 0 turns the
+    /// limit off.
+    #[arg(long, env = "REGISTRATIONS_PER_ADDRESS", default_value_t = 10)]
+    pub registrations_per_address: u32,
+
+    /// Comma-separated CIDR ranges of reverse proxies: only when the peer is
+    /// one of them is the client address taken from X-Forwarded-For (the
+    /// rightmost address not in the list). None by default.
+    #[arg(long, env = "TRUSTED_PROXIES", value_delimiter = ',')]
+    pub trusted_proxies: Vec<ipnet::IpNet>,
 
     /// Maximum number of pooled database connections; 0 means 16 per CPU
     /// core, at most 64. Entry reads use at most `DB_READERS` of them, so the

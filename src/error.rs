@@ -31,8 +31,12 @@ pub enum ErrorCode {
     InvalidKey,
     InvalidValue,
     InvalidCredentials,
+    /// A password given to confirm an account change was wrong: the code
+    /// is `INVALID_CREDENTIALS`, but with 403, since the token is fine.
+    WrongPassword,
     InvalidToken,
     KeyNotFound,
+    SessionNotFound,
     NotFound,
     MethodNotAllowed,
     UsernameExists,
@@ -70,9 +74,10 @@ impl ErrorCode {
             Self::MissingFields => "MISSING_FIELDS",
             Self::InvalidKey => "INVALID_KEY",
             Self::InvalidValue => "INVALID_VALUE",
-            Self::InvalidCredentials => "INVALID_CREDENTIALS",
+            Self::InvalidCredentials | Self::WrongPassword => "INVALID_CREDENTIALS",
             Self::InvalidToken => "INVALID_TOKEN",
             Self::KeyNotFound => "KEY_NOT_FOUND",
+            Self::SessionNotFound => "SESSION_NOT_FOUND",
             Self::NotFound => "NOT_FOUND",
             Self::MethodNotAllowed => "METHOD_NOT_ALLOWED",
             Self::UsernameExists => "USERNAME_EXISTS",
@@ -134,11 +139,12 @@ impl AppError {
         Self::new(ErrorCode::KeyNotFound, "No data found for this key.")
     }
 
-    /// Too many attempts; the client may retry after `retry_after`.
-    pub fn rate_limited(retry_after: Duration) -> Self {
+    /// Too many attempts (of `what`, e.g. "token requests"); the client may
+    /// retry after `retry_after`.
+    pub fn rate_limited(what: &str, retry_after: Duration) -> Self {
         Self::new(
             ErrorCode::RateLimited,
-            "Too many token requests. Try again later.",
+            format!("Too many {what}. Try again later."),
         )
         .with_retry_after(retry_after)
     }

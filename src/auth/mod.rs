@@ -1,11 +1,13 @@
-//! Credentials: bcrypt password hashing and HS256 access tokens.
+//! Credentials: bcrypt password hashing, HS256 access tokens and refresh tokens.
 
 mod jwt;
 mod password;
+mod refresh;
 mod verified_tokens;
 
-pub use jwt::TokenCodec;
-pub use password::{MAX_PASSWORD_BYTES, PasswordHasher};
+pub use jwt::{TokenCodec, TokenSettings};
+pub use password::{MAX_PASSWORD_BYTES, PasswordHasher, cost_of};
+pub use refresh::{RefreshTokenHash, hash_refresh_token, new_refresh_token};
 
 /// Extracts the token from an `Authorization: Bearer <token>` header value
 /// (the scheme is case-insensitive, as RFC 7235 says).

@@ -42,10 +42,16 @@ pub struct PasswordHasher {
 }
 
 impl PasswordHasher {
-    /// Creates a hasher with `concurrency` hashing threads and room for
-    /// `queue_limit` hashes waiting for them; computes the dummy hash once,
-    /// on them.
-    pub async fn new(cost: u32, concurrency: usize, queue_limit: usize) -> anyhow::Result<Self> {
+    /// Creates a hasher that hashes at `cost` on `concurrency` threads, with
+    /// room for `queue_limit` hashes waiting for them. The dummy hash, for
+    /// unknown usernames, is made at `dummy_cost`: the cost most stored hashes
+    /// have, so that an unknown username costs what a known one does.
+    pub async fn new(
+        cost: u32,
+        dummy_cost: u32,
+        concurrency: usize,
+        queue_limit: usize,
+    ) -> anyhow::Result<Self> {
         let concurrency = concurrency.max(1);
         let threads = rayon::ThreadPoolBuilder::new()
             .num_threads(concurrency)
@@ -67,7 +73,7 @@ impl PasswordHasher {
         };
         let dummy_password: [u8; 24] = rand::random();
         let dummy_hash = unfinished
-            .run(move || bcrypt::non_truncating_hash(dummy_password, cost))
+            .run(move || bcrypt::non_truncating_hash(dummy_password, dummy_cost))
             .await??;
         Ok(Self {
             dummy_hash: dummy_hash.into(),
@@ -91,6 +97,12 @@ impl PasswordHasher {
         self.run(move || bcrypt::hash(password, cost))
             .await?
             .map_err(AppError::internal)
+    }
+
+    /// True when a stored hash was made at another cost than the configured
+    /// one (after `BCRYPT_COST` changed): a login hashes the password again.
+    pub fn needs_rehash(&self, hash: &str) -> bool {
+        cost_of(hash) != Some(self.cost)
     }
 
     /// Checks a password against a stored hash, or against the dummy hash
@@ -168,6 +180,11 @@ impl Drop for QueuePlace<'_> {
     }
 }
 
+/// The cost a bcrypt hash was made with (`$2b$12$…` is 12).
+pub fn cost_of(hash: &str) -> Option<u32> {
+    hash.split('$').nth(2)?.parse().ok()
+}
+
 /// Lowers the calling thread's priority to [`HASHING_NICENESS`]. On Linux
 /// the nice value belongs to each thread; elsewhere this would lower the
 /// whole process, so it does nothing there.
@@ -192,7 +209,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_hash_round_trips_on_the_hashing_threads() {
-        let hasher = PasswordHasher::new(4, 2, 8).await.unwrap();
+        let hasher = PasswordHasher::new(4, 4, 2, 8).await.unwrap();
         let hash = hasher.hash("Lantern-Marmot-42".to_owned()).await.unwrap();
         assert!(
             hasher
@@ -215,8 +232,18 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_hash_at_another_cost_needs_rehashing() {
+        let hasher = PasswordHasher::new(4, 4, 1, 1).await.unwrap();
+        let at_four = hasher.hash("Lantern-Marmot-42".to_owned()).await.unwrap();
+        assert_eq!(cost_of(&at_four), Some(4));
+        assert!(!hasher.needs_rehash(&at_four));
+        let at_five = bcrypt::hash("Lantern-Marmot-42", 5).unwrap();
+        assert!(hasher.needs_rehash(&at_five));
+    }
+
+    #[tokio::test]
     async fn past_the_queue_limit_a_hash_is_refused_at_once() {
-        let hasher = PasswordHasher::new(4, 1, 1).await.unwrap();
+        let hasher = PasswordHasher::new(4, 4, 1, 1).await.unwrap();
         let (release, released) = std::sync::mpsc::channel::<()>();
         let busy = {
             let hasher = hasher.clone();
@@ -245,7 +272,7 @@ mod tests {
     #[cfg(target_os = "linux")]
     #[tokio::test]
     async fn hashing_threads_run_at_the_lower_priority() {
-        let hasher = PasswordHasher::new(4, 2, 8).await.unwrap();
+        let hasher = PasswordHasher::new(4, 4, 2, 8).await.unwrap();
         // SAFETY: getpriority only reads its integer arguments.
         let nice = hasher
             .run(|| unsafe { libc::getpriority(libc::PRIO_PROCESS, 0) })

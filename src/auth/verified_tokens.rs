@@ -11,7 +11,7 @@ use std::sync::{Mutex, PoisonError};
 
 use lru::LruCache;
 
-use crate::model::UserId;
+use crate::model::Caller;
 
 /// Tokens longer than this are checked every time; ours are ~150 bytes, so
 /// this only keeps the cache's memory bounded by `capacity` x this.
@@ -24,7 +24,7 @@ pub struct VerifiedTokens {
 
 #[derive(Clone, Copy)]
 struct Verified {
-    user: UserId,
+    caller: Caller,
     /// The token's `exp`: valid while `now <= expires_at`, as jsonwebtoken
     /// checks with zero leeway.
     expires_at: u64,
@@ -38,13 +38,13 @@ impl VerifiedTokens {
         }
     }
 
-    /// The account a remembered token names, unless it has expired by `now`
+    /// Who a remembered token speaks for, unless it has expired by `now`
     /// (seconds since the Unix epoch); an expired token is forgotten.
-    pub fn get(&self, token: &str, now: u64) -> Option<UserId> {
+    pub fn get(&self, token: &str, now: u64) -> Option<Caller> {
         let mut tokens = self.lock();
         let verified = *tokens.get(token)?;
         if now <= verified.expires_at {
-            Some(verified.user)
+            Some(verified.caller)
         } else {
             tokens.pop(token);
             None
@@ -52,10 +52,10 @@ impl VerifiedTokens {
     }
 
     /// Remembers a token that passed the full check.
-    pub fn put(&self, token: &str, user: UserId, expires_at: u64) {
+    pub fn put(&self, token: &str, caller: Caller, expires_at: u64) {
         if token.len() <= MAX_CACHED_TOKEN_BYTES {
             self.lock()
-                .put(Box::from(token), Verified { user, expires_at });
+                .put(Box::from(token), Verified { caller, expires_at });
         }
     }
 
@@ -73,12 +73,19 @@ mod tests {
         VerifiedTokens::new(NonZeroUsize::new(2).unwrap())
     }
 
+    fn caller(id: i64) -> Caller {
+        Caller {
+            user: crate::model::UserId(id),
+            session: crate::model::SessionId([0; 16]),
+        }
+    }
+
     #[test]
     fn a_remembered_token_is_valid_up_to_and_including_its_expiry_second() {
         let tokens = cache();
-        tokens.put("t", UserId(7), 100);
-        assert_eq!(tokens.get("t", 99), Some(UserId(7)));
-        assert_eq!(tokens.get("t", 100), Some(UserId(7)));
+        tokens.put("t", caller(7), 100);
+        assert_eq!(tokens.get("t", 99), Some(caller(7)));
+        assert_eq!(tokens.get("t", 100), Some(caller(7)));
         assert_eq!(tokens.get("t", 101), None);
         // Forgotten once expired, even if the clock were to step back.
         assert_eq!(tokens.get("t", 100), None);
@@ -87,7 +94,7 @@ mod tests {
     #[test]
     fn only_the_exact_token_matches() {
         let tokens = cache();
-        tokens.put("token", UserId(1), 100);
+        tokens.put("token", caller(1), 100);
         assert_eq!(tokens.get("token ", 50), None);
         assert_eq!(tokens.get("tokem", 50), None);
     }
@@ -95,14 +102,14 @@ mod tests {
     #[test]
     fn the_least_recently_used_token_is_evicted_and_long_tokens_are_not_kept() {
         let tokens = cache();
-        tokens.put("a", UserId(1), 100);
-        tokens.put("b", UserId(2), 100);
+        tokens.put("a", caller(1), 100);
+        tokens.put("b", caller(2), 100);
         tokens.get("a", 50);
-        tokens.put("c", UserId(3), 100);
+        tokens.put("c", caller(3), 100);
         assert_eq!(tokens.get("b", 50), None);
-        assert_eq!(tokens.get("a", 50), Some(UserId(1)));
+        assert_eq!(tokens.get("a", 50), Some(caller(1)));
         let long = "x".repeat(MAX_CACHED_TOKEN_BYTES + 1);
-        tokens.put(&long, UserId(4), 100);
+        tokens.put(&long, caller(4), 100);
         assert_eq!(tokens.get(&long, 50), None);
     }
 }

@@ -17,6 +17,7 @@ pub mod entries;
 mod entry_reader;
 mod pool;
 pub mod schema;
+pub mod sessions;
 mod url;
 pub mod users;
 

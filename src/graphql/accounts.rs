@@ -1,10 +1,10 @@
-//! Accounts: `me`, `register`, `token`.
+//! Accounts: `me`, `register`, `updateMe`, `changePassword`, `deleteAccount`.
 
-use async_graphql::{Context, ErrorExtensions, ID, InputObject, Object, Result, ResultExt};
+use async_graphql::{Context, ID, InputObject, Object, Result, ResultExt};
 use chrono::{DateTime, Utc};
 
-use super::{RequestContext, caller, service};
-use crate::model::{AccessToken, NewAccount, User};
+use super::{caller, client, service};
+use crate::model::{NewAccount, ProfileChanges, User};
 
 struct UserObject(User);
 
@@ -47,27 +47,6 @@ impl UserObject {
     }
 }
 
-struct AccessTokenObject(AccessToken);
-
-/// A bearer token to send as `Authorization: Bearer <accessToken>`.
-#[Object(name = "AccessToken")]
-impl AccessTokenObject {
-    /// The signed token (a JWT).
-    async fn access_token(&self) -> &str {
-        &self.0.access_token
-    }
-
-    /// Always `Bearer`.
-    async fn token_type(&self) -> &str {
-        "Bearer"
-    }
-
-    /// Seconds until the token expires.
-    async fn expires_in(&self) -> i32 {
-        i32::try_from(self.0.expires_in).unwrap_or(i32::MAX)
-    }
-}
-
 /// What a new account needs. Rules: username 3-32 of `A-Z a-z 0-9 _ . -`;
 /// a valid email of at most 254 characters; password 8-72 bytes, not the
 /// username or email and not a common password; full name 1-255
@@ -96,7 +75,7 @@ pub struct AccountsQuery;
 impl AccountsQuery {
     /// The account the bearer token belongs to.
     async fn me(&self, ctx: &Context<'_>) -> Result<UserObject> {
-        let user = caller(ctx).extend()?;
+        let user = caller(ctx).extend()?.user;
         let me = service(ctx).me(user).await.extend()?;
         Ok(UserObject(me))
     }
@@ -118,22 +97,67 @@ impl AccountsMutation {
             age: Some(i64::from(input.age)),
             gender: Some(input.gender),
         };
-        let user = service(ctx).register(account).await.extend()?;
+        let client = client(ctx).extend()?;
+        let user = service(ctx).register(account, client).await.extend()?;
         Ok(UserObject(user))
     }
 
-    /// Exchanges a username (any case) and password for an access token.
-    async fn token(
+    /// Changes the caller's email, full name, age or gender (at least one).
+    async fn update_me(&self, ctx: &Context<'_>, input: UpdateMeInput) -> Result<UserObject> {
+        let user = caller(ctx).extend()?.user;
+        let changes = ProfileChanges {
+            email: input.email,
+            full_name: input.full_name,
+            age: input.age.map(|age| Some(i64::from(age))),
+            gender: input.gender,
+        };
+        let user = service(ctx).update_me(user, changes).await.extend()?;
+        Ok(UserObject(user))
+    }
+
+    /// Replaces the caller's password after checking the current one (403
+    /// INVALID_CREDENTIALS when wrong); every other session ends.
+    async fn change_password(
         &self,
         ctx: &Context<'_>,
-        username: String,
-        password: String,
-    ) -> Result<AccessTokenObject> {
-        let request = ctx.data::<RequestContext>().map_err(|e| e.extend())?;
-        let token = service(ctx)
-            .issue_token(&username, &password, request.client)
+        current_password: String,
+        new_password: String,
+    ) -> Result<bool> {
+        let caller = caller(ctx).extend()?;
+        service(ctx)
+            .change_password(
+                caller,
+                &current_password,
+                &new_password,
+                client(ctx).extend()?,
+            )
             .await
             .extend()?;
-        Ok(AccessTokenObject(token))
+        Ok(true)
     }
+
+    /// Deletes the caller's account, entries and sessions, after checking
+    /// its password; the username and email are free again.
+    async fn delete_account(&self, ctx: &Context<'_>, password: String) -> Result<bool> {
+        let caller = caller(ctx).extend()?;
+        service(ctx)
+            .delete_account(caller, &password, client(ctx).extend()?)
+            .await
+            .extend()?;
+        Ok(true)
+    }
+}
+
+/// Changes to the caller's profile; a field left out stays as it is. The
+/// rules are those of registration.
+#[derive(InputObject)]
+pub struct UpdateMeInput {
+    /// A valid address of at most 254 characters.
+    email: Option<String>,
+    /// 1-255 characters, not only whitespace.
+    full_name: Option<String>,
+    /// 1 to 150.
+    age: Option<i32>,
+    /// Free text, 1-64 characters.
+    gender: Option<String>,
 }

@@ -72,7 +72,7 @@ impl EntriesQuery {
     /// One of the caller's entries; null plus a KEY_NOT_FOUND error when absent.
     async fn entry(&self, ctx: &Context<'_>, key: String) -> Option<EntryObject> {
         let found = match caller(ctx) {
-            Ok(user) => service(ctx).read_entry(user, &key).await,
+            Ok(caller) => service(ctx).read_entry(caller.user, &key).await,
             Err(error) => Err(error),
         };
         match found {
@@ -96,7 +96,7 @@ impl EntriesQuery {
         first: Option<i32>,
         after: Option<String>,
     ) -> Result<Connection<KeyCursor, EntryObject>> {
-        let user = caller(ctx).extend()?;
+        let user = caller(ctx).extend()?.user;
         let after = after
             .as_deref()
             .map(KeyCursor::decode_cursor)
@@ -134,7 +134,7 @@ impl EntriesMutation {
         key: String,
         value: String,
     ) -> Result<EntryObject> {
-        let user = caller(ctx).extend()?;
+        let user = caller(ctx).extend()?.user;
         let entry = service(ctx)
             .create_entry(user, &key, &value)
             .await
@@ -149,7 +149,7 @@ impl EntriesMutation {
         key: String,
         value: String,
     ) -> Result<EntryObject> {
-        let user = caller(ctx).extend()?;
+        let user = caller(ctx).extend()?.user;
         let entry = service(ctx)
             .update_entry_and_return(user, &key, &value)
             .await
@@ -159,7 +159,7 @@ impl EntriesMutation {
 
     /// Deletes an entry and returns it as it was; KEY_NOT_FOUND when absent.
     async fn delete_entry(&self, ctx: &Context<'_>, key: String) -> Result<EntryObject> {
-        let user = caller(ctx).extend()?;
+        let user = caller(ctx).extend()?.user;
         let entry = service(ctx)
             .delete_entry_and_return(user, &key)
             .await

@@ -11,14 +11,14 @@ mod errors;
 mod limits;
 mod nesting;
 mod pipeline;
+mod sessions;
 
-use std::net::IpAddr;
 use std::sync::Arc;
 
 use async_graphql::{Context, EmptySubscription, MergedObject, Schema};
 
 use crate::error::AppError;
-use crate::model::UserId;
+use crate::model::{Caller, ClientInfo};
 use crate::service::{Service, validation};
 
 pub use limits::Limits;
@@ -40,19 +40,27 @@ pub type AppSchema = Schema<Query, Mutation, EmptySubscription>;
 
 /// Root query type, merged from the domains.
 #[derive(MergedObject, Default)]
-pub struct Query(accounts::AccountsQuery, entries::EntriesQuery);
+pub struct Query(
+    accounts::AccountsQuery,
+    entries::EntriesQuery,
+    sessions::SessionsQuery,
+);
 
 /// Root mutation type, merged from the domains.
 #[derive(MergedObject, Default)]
-pub struct Mutation(accounts::AccountsMutation, entries::EntriesMutation);
+pub struct Mutation(
+    accounts::AccountsMutation,
+    entries::EntriesMutation,
+    sessions::SessionsMutation,
+);
 
 /// Who is asking, read once per HTTP request by the transport.
 #[derive(Debug, Clone)]
 pub struct RequestContext {
     /// The bearer token from the `Authorization` header, if any.
     pub bearer_token: Option<String>,
-    /// The client's address, for rate limiting token requests.
-    pub client: IpAddr,
+    /// Where the request comes from, for rate limits, sessions and the auth log.
+    pub client: ClientInfo,
 }
 
 /// Builds the schema over the service, with the configured limits, ready
@@ -78,9 +86,16 @@ fn service<'a>(ctx: &Context<'a>) -> &'a Arc<Service> {
 }
 
 /// The one auth check every protected resolver calls.
-fn caller(ctx: &Context<'_>) -> Result<UserId, AppError> {
+fn caller(ctx: &Context<'_>) -> Result<Caller, AppError> {
     let token = ctx
         .data_opt::<RequestContext>()
         .and_then(|request| request.bearer_token.as_deref());
     service(ctx).authenticate(token)
+}
+
+/// Where the request comes from (set by the transport on every request).
+fn client<'a>(ctx: &Context<'a>) -> Result<&'a ClientInfo, AppError> {
+    ctx.data_opt::<RequestContext>()
+        .map(|request| &request.client)
+        .ok_or_else(|| AppError::internal("a GraphQL request without its context"))
 }

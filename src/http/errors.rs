@@ -25,7 +25,8 @@ pub fn status_of(code: ErrorCode) -> StatusCode {
         | GraphqlAliasLimitExceeded
         | GraphqlBatchLimitExceeded => StatusCode::BAD_REQUEST,
         InvalidCredentials | InvalidToken => StatusCode::UNAUTHORIZED,
-        KeyNotFound | NotFound => StatusCode::NOT_FOUND,
+        WrongPassword => StatusCode::FORBIDDEN,
+        KeyNotFound | SessionNotFound | NotFound => StatusCode::NOT_FOUND,
         MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
         UsernameExists | EmailExists | KeyExists => StatusCode::CONFLICT,
         PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,

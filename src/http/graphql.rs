@@ -2,25 +2,27 @@
 //! the schema, and renders the response. `POST` takes single or batched
 //! requests; `GET ?query=` runs queries only; a plain `GET` serves GraphiQL.
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 
 use async_graphql::http::GraphiQLSource;
 use async_graphql::{BatchRequest, BatchResponse};
 use async_graphql_axum::GraphQLResponse;
 use axum::Router;
-use axum::extract::{ConnectInfo, FromRef, RawQuery, State};
+use axum::extract::{FromRef, RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use serde::Serialize;
 
 use super::body::{BufferedBody, content_type_essence};
+use super::client::Client;
 use super::errors;
 use super::json::{self, JsonError};
+use super::state::TrustedProxies;
 use crate::auth::bearer_token;
 use crate::error::{AppError, ErrorCode};
 use crate::graphql::{Executor, RequestContext};
+use crate::model::ClientInfo;
 
 /// What the `/graphql` route needs: the schema and the batch limit.
 #[derive(Clone)]
@@ -36,13 +38,14 @@ pub fn router<S>() -> Router<S>
 where
     S: Clone + Send + Sync + 'static,
     GraphqlEndpoint: FromRef<S>,
+    TrustedProxies: FromRef<S>,
 {
     Router::new().route("/graphql", get(query_or_graphiql).post(execute_post))
 }
 
 async fn execute_post(
     State(endpoint): State<GraphqlEndpoint>,
-    ConnectInfo(client): ConnectInfo<SocketAddr>,
+    Client(client): Client,
     headers: HeaderMap,
     body: Result<BufferedBody, AppError>,
 ) -> Response {
@@ -77,7 +80,7 @@ async fn execute_post(
 
 async fn query_or_graphiql(
     State(endpoint): State<GraphqlEndpoint>,
-    ConnectInfo(client): ConnectInfo<SocketAddr>,
+    Client(client): Client,
     headers: HeaderMap,
     RawQuery(query): RawQuery,
 ) -> Response {
@@ -140,14 +143,14 @@ fn decode_body(
     })
 }
 
-fn request_context(headers: &HeaderMap, client: SocketAddr) -> RequestContext {
+fn request_context(headers: &HeaderMap, client: ClientInfo) -> RequestContext {
     RequestContext {
         bearer_token: headers
             .get(header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
             .and_then(bearer_token)
             .map(str::to_owned),
-        client: client.ip(),
+        client,
     }
 }
 

@@ -6,6 +6,7 @@
 //! REST compatibility routes (`rest/`) and the `/graphql` glue (`graphql`).
 
 pub mod body;
+mod client;
 pub mod connection;
 mod errors;
 pub mod graphql;

@@ -22,10 +22,14 @@ use super::errors::ErrorDetails;
 /// The header carrying the request id, both ways.
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
+/// The request's id, for handlers that log it (the auth log).
+#[derive(Debug, Clone)]
+pub struct RequestId(pub String);
+
 /// Serves the request, sends its id back, and logs method, route template
 /// (never the path: keys are user data), status, latency, id, and the
 /// detail of any error: at `error` level for a 500, `warn` for another 5xx.
-pub async fn log_request(request: Request, next: Next) -> Response {
+pub async fn log_request(mut request: Request, next: Next) -> Response {
     let started = Instant::now();
     let method = request.method().clone();
     let route = request.extensions().get::<MatchedPath>().cloned();
@@ -34,6 +38,8 @@ pub async fn log_request(request: Request, next: Next) -> Response {
         .get(REQUEST_ID)
         .cloned()
         .unwrap_or_else(new_request_id);
+    let id = request_id.to_str().unwrap_or("-").to_owned();
+    request.extensions_mut().insert(RequestId(id));
     let mut response = next.run(request).await;
     let status = response.status();
     let route = route.as_ref().map_or("unmatched", MatchedPath::as_str);

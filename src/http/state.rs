@@ -15,6 +15,8 @@ pub struct AppState {
     pub service: Arc<Service>,
     /// The schema and its limits, for `/graphql`.
     pub graphql: GraphqlEndpoint,
+    /// The reverse proxies whose `X-Forwarded-For` is believed.
+    pub trusted_proxies: Arc<[ipnet::IpNet]>,
 }
 
 impl FromRef<AppState> for Arc<Service> {
@@ -22,6 +24,16 @@ impl FromRef<AppState> for Arc<Service> {
         Arc::clone(&state.service)
     }
 }
+
+impl FromRef<AppState> for TrustedProxies {
+    fn from_ref(state: &AppState) -> Self {
+        TrustedProxies(Arc::clone(&state.trusted_proxies))
+    }
+}
+
+/// The reverse proxies whose `X-Forwarded-For` is believed (`TRUSTED_PROXIES`).
+#[derive(Clone)]
+pub struct TrustedProxies(pub Arc<[ipnet::IpNet]>);
 
 impl FromRef<AppState> for GraphqlEndpoint {
     fn from_ref(state: &AppState) -> Self {

@@ -1,23 +1,26 @@
-//! Registration, token issuance and the caller's identity.
+//! Accounts: registration, the caller's profile, password changes and
+//! account deletion.
 
-use std::net::IpAddr;
-
-use super::{Service, now, validation};
+use super::sessions::end_sessions_of;
+use super::{Service, auth_log, now, validation};
 use crate::db::{self, UniqueIndex, Violation};
 use crate::error::{AppError, AppResult, ErrorCode};
-use crate::model::{AccessToken, NewAccount, User, UserId};
+use crate::model::{Caller, ClientInfo, NewAccount, ProfileChanges, User, UserId};
 
 impl Service {
     /// Creates an account after checking every rule of the contract, in the
-    /// contract's order; the unique indexes decide clashes, so of two racing
+    /// contract's order, and the registration limit of the client's
+    /// address; the unique indexes decide clashes, so of two racing
     /// registrations exactly one wins.
-    pub async fn register(&self, account: NewAccount) -> AppResult<User> {
+    pub async fn register(&self, account: NewAccount, client: &ClientInfo) -> AppResult<User> {
         validation::username(&account.username)?;
         validation::email(&account.email)?;
         validation::password(&account.password, &account.username, &account.email)?;
         validation::full_name(&account.full_name)?;
         let age = validation::age(account.age)?;
         let gender = validation::gender(account.gender.as_deref())?.to_owned();
+        // Counted after validation: only an attempt that would cost a hash counts.
+        self.limits.check_registration(client.address)?;
 
         let password_hash = self.passwords.hash(account.password).await?;
         let username_key = account.username.to_lowercase();
@@ -36,18 +39,9 @@ impl Service {
             updated_at: created_at,
         };
         let mut conn = self.db.conn().await?;
-        let id =
-            db::users::insert(&mut conn, &row)
-                .await
-                .map_err(|err| match db::violation(&err) {
-                    Some(Violation::Unique(UniqueIndex::Email)) => {
-                        AppError::new(ErrorCode::EmailExists, "This email is already registered.")
-                    }
-                    Some(Violation::Unique(UniqueIndex::Username)) => {
-                        AppError::new(ErrorCode::UsernameExists, "This username is already taken.")
-                    }
-                    _ => err.into(),
-                })?;
+        let id = db::users::insert(&mut conn, &row)
+            .await
+            .map_err(uniqueness_error)?;
         Ok(User {
             id,
             username: account.username,
@@ -59,46 +53,6 @@ impl Service {
         })
     }
 
-    /// Exchanges a username (any case) and password for an access token.
-    /// Unknown usernames and wrong passwords get the same answer after the
-    /// same bcrypt work.
-    pub async fn issue_token(
-        &self,
-        username: &str,
-        password: &str,
-        client: IpAddr,
-    ) -> AppResult<AccessToken> {
-        if username.is_empty() || password.is_empty() {
-            return Err(AppError::new(
-                ErrorCode::MissingFields,
-                "Both username and password are required.",
-            ));
-        }
-        if let Some(limiter) = &self.token_limiter {
-            limiter.check(client, username)?;
-        }
-        let stored = {
-            let mut conn = self.db.conn().await?;
-            db::users::credentials(&mut conn, username.to_lowercase().as_bytes()).await?
-        };
-        let (id, hash) = stored.map_or((None, None), |(id, hash)| (Some(id), Some(hash)));
-        let verified = self.passwords.verify(password.to_owned(), hash).await?;
-        match id {
-            Some(id) if verified => self.tokens.issue(UserId(id)),
-            _ => Err(AppError::new(
-                ErrorCode::InvalidCredentials,
-                "Invalid username or password.",
-            )),
-        }
-    }
-
-    /// Checks a bearer token's signature and expiry. The account's existence
-    /// is checked by the query each operation runs anyway, saving a round trip.
-    pub fn authenticate(&self, bearer_token: Option<&str>) -> AppResult<UserId> {
-        self.tokens
-            .verify(bearer_token.ok_or_else(AppError::invalid_token)?)
-    }
-
     /// The caller's account.
     pub async fn me(&self, user: UserId) -> AppResult<User> {
         let mut conn = self.db.conn().await?;
@@ -106,5 +60,130 @@ impl Service {
             .await?
             .map(User::from)
             .ok_or_else(AppError::invalid_token)
+    }
+
+    /// Changes the caller's profile, field by field in the contract's order
+    /// of rules; nothing to change is `INVALID_REQUEST`.
+    pub async fn update_me(&self, user: UserId, changes: ProfileChanges) -> AppResult<User> {
+        if changes.is_empty() {
+            return Err(AppError::new(
+                ErrorCode::InvalidRequest,
+                "Give at least one of email, full_name, age and gender.",
+            ));
+        }
+        if let Some(email) = &changes.email {
+            validation::email(email)?;
+        }
+        if let Some(full_name) = &changes.full_name {
+            validation::full_name(full_name)?;
+        }
+        let age = changes.age.map(validation::age).transpose()?;
+        let gender = changes
+            .gender
+            .as_deref()
+            .map(|gender| validation::gender(Some(gender)))
+            .transpose()?;
+        let email_key = changes.email.as_ref().map(|email| email.to_lowercase());
+        let changeset = db::users::ProfileChangeset {
+            email: changes.email.as_deref(),
+            email_key: email_key.as_deref().map(str::as_bytes),
+            full_name: changes.full_name.as_deref(),
+            age,
+            gender,
+            updated_at: now(),
+        };
+        let mut conn = self.db.conn().await?;
+        let changed = db::users::update_profile(&mut conn, user, &changeset)
+            .await
+            .map_err(uniqueness_error)?;
+        if changed == 0 {
+            return Err(AppError::invalid_token());
+        }
+        db::users::find(&mut conn, user)
+            .await?
+            .map(User::from)
+            .ok_or_else(AppError::invalid_token)
+    }
+
+    /// Replaces the caller's password after checking the current one, and
+    /// ends every other session of the account.
+    pub async fn change_password(
+        &self,
+        caller: Caller,
+        current_password: &str,
+        new_password: &str,
+        client: &ClientInfo,
+    ) -> AppResult<()> {
+        let me = self.me(caller.user).await?;
+        validation::password(new_password, &me.username, &me.email)?;
+        self.confirm_password(caller.user, current_password).await?;
+        let hash = self.passwords.hash(new_password.to_owned()).await?;
+        let mut conn = self.db.conn().await?;
+        let ended = conn
+            .write_transaction(async |conn| {
+                db::users::set_password_hash(conn, caller.user, &hash, now()).await?;
+                end_sessions_of(conn, caller.user, Some(caller.session)).await
+            })
+            .await?;
+        self.revocations.record(&ended, now());
+        auth_log::sessions("password_changed", caller.user, &ended, client);
+        Ok(())
+    }
+
+    /// Deletes the caller's account, its entries and sessions, after checking
+    /// its password; the username and email are free again.
+    pub async fn delete_account(
+        &self,
+        caller: Caller,
+        password: &str,
+        client: &ClientInfo,
+    ) -> AppResult<()> {
+        self.confirm_password(caller.user, password).await?;
+        let mut conn = self.db.conn().await?;
+        let ended = conn
+            .write_transaction(async |conn| {
+                let ended = end_sessions_of(conn, caller.user, None).await?;
+                db::users::delete(conn, caller.user).await?;
+                Ok::<_, AppError>(ended)
+            })
+            .await?;
+        self.revocations.record(&ended, now());
+        auth_log::sessions("account_deleted", caller.user, &ended, client);
+        Ok(())
+    }
+
+    /// Checks a password given to confirm an account change: wrong is 403
+    /// `INVALID_CREDENTIALS` (the access token itself is fine).
+    async fn confirm_password(&self, user: UserId, password: &str) -> AppResult<()> {
+        let hash = {
+            let mut conn = self.db.conn().await?;
+            db::users::password_hash(&mut conn, user).await?
+        };
+        let hash = hash.ok_or_else(AppError::invalid_token)?;
+        if self
+            .passwords
+            .verify(password.to_owned(), Some(hash))
+            .await?
+        {
+            Ok(())
+        } else {
+            Err(AppError::new(
+                ErrorCode::WrongPassword,
+                "The password is not right.",
+            ))
+        }
+    }
+}
+
+/// A write that ran into a unique index, as the contract's code.
+fn uniqueness_error(err: diesel::result::Error) -> AppError {
+    match db::violation(&err) {
+        Some(Violation::Unique(UniqueIndex::Email)) => {
+            AppError::new(ErrorCode::EmailExists, "This email is already registered.")
+        }
+        Some(Violation::Unique(UniqueIndex::Username)) => {
+            AppError::new(ErrorCode::UsernameExists, "This username is already taken.")
+        }
+        _ => err.into(),
     }
 }

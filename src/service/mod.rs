@@ -3,21 +3,28 @@
 //! result or the [`AppError`](crate::error::AppError).
 
 mod accounts;
+mod auth_log;
 mod common_passwords;
 mod db_errors;
 mod entries;
 mod rate_limit;
+mod revocations;
+mod sessions;
 pub mod validation;
 
 use std::num::NonZeroU32;
+use std::sync::Arc;
+use std::time::Duration;
 
-use chrono::{NaiveDateTime, SubsecRound, Utc};
+use chrono::{NaiveDateTime, SubsecRound, TimeDelta, Utc};
 
 use crate::auth::{PasswordHasher, TokenCodec};
 use crate::db::{Database, EntryReader};
 
 pub use entries::EntryPage;
-pub use rate_limit::TokenRateLimiter;
+pub use rate_limit::LoginLimits;
+use rate_limit::RateLimits;
+use revocations::Revocations;
 
 /// Everything a request needs: the database, credentials, and limits.
 pub struct Service {
@@ -25,7 +32,10 @@ pub struct Service {
     entry_reader: EntryReader,
     passwords: PasswordHasher,
     tokens: TokenCodec,
-    token_limiter: Option<TokenRateLimiter>,
+    revocations: Arc<Revocations>,
+    limits: RateLimits,
+    login_failures_per_day: Option<NonZeroU32>,
+    refresh_ttl: TimeDelta,
     max_value_bytes: usize,
 }
 
@@ -44,25 +54,35 @@ pub struct ServiceParts {
 pub struct ServiceLimits {
     /// Entry-read queries run at once (see [`EntryReader`]).
     pub entry_readers: usize,
-    /// Token requests per minute per client address and username; `None`
-    /// turns the limit off.
-    pub token_requests_per_minute: Option<NonZeroU32>,
+    /// The per-address limits on token requests and registrations.
+    pub login: LoginLimits,
+    /// Failed token requests per username in 24 h; `None` turns it off.
+    pub login_failures_per_day: Option<NonZeroU32>,
+    /// How long a session lasts without a refresh.
+    pub refresh_ttl: Duration,
     /// Largest entry value, in bytes.
     pub max_value_bytes: usize,
 }
 
 impl Service {
-    /// Assembles the service; starts the entry readers on the current tokio
-    /// runtime (see [`EntryReader`]).
-    pub fn new(parts: ServiceParts, limits: ServiceLimits) -> Self {
-        Self {
+    /// Assembles the service: reads the session revocations, and starts the
+    /// entry readers and the revocation poll on the current tokio runtime
+    /// (see [`EntryReader`] and `revocations.rs`).
+    pub async fn new(parts: ServiceParts, limits: ServiceLimits) -> diesel::QueryResult<Self> {
+        // An ended session is remembered for as long as its access tokens live.
+        let token_lifetime = Duration::from_secs(parts.tokens.ttl_secs());
+        let revocations = Revocations::start(parts.db.clone(), token_lifetime).await?;
+        Ok(Self {
             entry_reader: EntryReader::start(parts.db.clone(), limits.entry_readers),
+            revocations,
             db: parts.db,
             passwords: parts.passwords,
             tokens: parts.tokens,
-            token_limiter: limits.token_requests_per_minute.map(TokenRateLimiter::new),
+            limits: RateLimits::new(limits.login),
+            login_failures_per_day: limits.login_failures_per_day,
+            refresh_ttl: TimeDelta::from_std(limits.refresh_ttl).unwrap_or(TimeDelta::MAX),
             max_value_bytes: limits.max_value_bytes,
-        }
+        })
     }
 
     /// True when the database answers, within its timeout.
@@ -70,10 +90,20 @@ impl Service {
         self.db.is_ready().await
     }
 
-    /// Periodic housekeeping: forgets idle rate-limit buckets.
-    pub fn prune(&self) {
-        if let Some(limiter) = &self.token_limiter {
-            limiter.prune();
+    /// Periodic housekeeping: forgets idle rate-limit buckets, and deletes a
+    /// bounded batch of sessions idle past the refresh lifetime.
+    pub async fn prune(&self) {
+        self.limits.prune();
+        let pruned = match self.db.conn().await {
+            Ok(mut conn) => {
+                crate::db::sessions::prune_idle(&mut conn, now() - self.refresh_ttl, 1000).await
+            }
+            Err(err) => Err(err),
+        };
+        match pruned {
+            Ok(0) => {}
+            Ok(count) => tracing::info!(count, "pruned idle sessions"),
+            Err(err) => tracing::warn!(error = %err, "could not prune idle sessions"),
         }
     }
 }

@@ -21,4 +21,5 @@ mod harness;
 mod ops;
 mod register;
 mod requests;
+mod sessions;
 mod token;

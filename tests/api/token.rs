@@ -13,12 +13,31 @@ use crate::harness::{
     backend_independent_test, backend_test, data_path, send,
 };
 
-/// The claims the contract says a token carries.
-#[derive(Debug, Serialize, Deserialize)]
+/// The claims the contract says a token carries (section 7).
+#[derive(Debug, Clone, Serialize, Deserialize)]
 struct Claims {
+    iss: String,
+    aud: String,
     sub: String,
+    sid: String,
+    jti: String,
     iat: u64,
     exp: u64,
+}
+
+/// What the server issues for `user_id`: every claim as the contract says,
+/// valid for the default hour from now, in a session of its own.
+fn claims_for(user_id: &str) -> Claims {
+    let now = unix_now();
+    Claims {
+        iss: "datakeep".to_owned(),
+        aud: "datakeep".to_owned(),
+        sub: user_id.to_owned(),
+        sid: format!("{:032x}", rand::random::<u128>()),
+        jti: format!("{:032x}", rand::random::<u128>()),
+        iat: now,
+        exp: now + 3600,
+    }
 }
 
 fn unix_now() -> u64 {
@@ -28,27 +47,22 @@ fn unix_now() -> u64 {
         .as_secs()
 }
 
-/// A token for `user_id` signed with `secret` and `algorithm`, valid for an hour.
+/// A token for `user_id` signed with `secret` and `algorithm`, otherwise
+/// exactly what the server issues.
 fn sign(algorithm: Algorithm, secret: &str, user_id: &str) -> String {
-    let now = unix_now();
-    sign_claims(
-        algorithm,
-        secret,
-        &Claims {
-            sub: user_id.to_owned(),
-            iat: now,
-            exp: now + 3600,
-        },
-    )
+    sign_claims(algorithm, secret, &claims_for(user_id))
 }
 
-fn sign_claims(algorithm: Algorithm, secret: &str, claims: &Claims) -> String {
-    jsonwebtoken::encode(
-        &Header::new(algorithm),
-        claims,
-        &EncodingKey::from_secret(secret.as_bytes()),
-    )
-    .expect("signing a test token")
+/// `claims` in an access token's header (`typ: at+jwt`), signed.
+fn sign_claims(algorithm: Algorithm, secret: &str, claims: &impl Serialize) -> String {
+    let mut header = Header::new(algorithm);
+    header.typ = Some("at+jwt".to_owned());
+    sign_with_header(&header, secret, claims)
+}
+
+fn sign_with_header(header: &Header, secret: &str, claims: &impl Serialize) -> String {
+    jsonwebtoken::encode(header, claims, &EncodingKey::from_secret(secret.as_bytes()))
+        .expect("signing a test token")
 }
 
 async fn request_token(app: &TestApp, body: &Value) -> Reply {
@@ -92,6 +106,12 @@ async fn token_is_issued_in_the_documented_envelope(backend: Backend) {
     );
     let data = &reply.body["data"];
     assert_eq!(data["expires_in"], 3600);
+    assert_eq!(data["token_type"], "Bearer");
+    assert_eq!(data["refresh_expires_in"], 2_592_000);
+    let refresh = data["refresh_token"]
+        .as_str()
+        .expect("refresh_token is a string");
+    assert!(refresh.len() >= 43, "at least 256 bits: {refresh}");
     let token = data["access_token"]
         .as_str()
         .expect("access_token is a string");
@@ -101,14 +121,21 @@ async fn token_is_issued_in_the_documented_envelope(backend: Backend) {
         "a JWT has three parts: {token}"
     );
 
-    // An HS256 JWT whose sub is the account id, living expires_in seconds.
+    // An HS256 JWT of type at+jwt whose sub is the account id, with every
+    // claim of section 7, living expires_in seconds.
+    let mut validation = Validation::new(Algorithm::HS256);
+    validation.set_audience(&["datakeep"]);
+    validation.set_issuer(&["datakeep"]);
     let decoded = jsonwebtoken::decode::<Claims>(
         token,
         &DecodingKey::from_secret(JWT_SECRET.as_bytes()),
-        &Validation::new(Algorithm::HS256),
+        &validation,
     )
     .expect("the token is an HS256 JWT signed with the server's secret");
+    assert_eq!(decoded.header.typ.as_deref(), Some("at+jwt"));
     assert_eq!(decoded.claims.sub, account.user_id);
+    assert_eq!(decoded.claims.sid.len(), 32, "{:?}", decoded.claims);
+    assert!(!decoded.claims.jti.is_empty());
     assert_eq!(decoded.claims.exp - decoded.claims.iat, 3600);
     assert!(decoded.claims.iat.abs_diff(unix_now()) < 60, "iat is now");
     assert!(!reply.text.contains(&account.password), "password echoed");
@@ -315,9 +342,9 @@ async fn an_expired_token_is_refused(backend: Backend) {
         Algorithm::HS256,
         JWT_SECRET,
         &Claims {
-            sub: user.account.user_id.clone(),
             iat: now - 3600,
             exp: now - 5,
+            ..claims_for(&user.account.user_id)
         },
     );
     assert_invalid_token(&read_with(&app, Some(&format!("Bearer {expired}"))).await);

@@ -1,18 +1,20 @@
-//! `POST /api/register` and `POST /api/token`.
+//! `POST /api/register` and the caller's account: `GET`/`PATCH`/`DELETE
+//! /api/me` and `POST /api/me/password`.
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 
-use axum::extract::{ConnectInfo, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
+use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::{Map, Value};
 
 use super::envelope;
-use super::extract::JsonObject;
+use super::extract::{AuthUser, JsonObject};
 use crate::error::{AppError, ErrorCode};
-use crate::model::{NewAccount, User};
+use crate::http::client::Client;
+use crate::model::{NewAccount, ProfileChanges, User};
 use crate::service::Service;
 
 #[derive(Serialize)]
@@ -38,16 +40,27 @@ impl From<User> for RegisteredUser {
     }
 }
 
+/// The account as `GET /api/me` shows it.
 #[derive(Serialize)]
-struct IssuedToken {
-    access_token: String,
-    token_type: &'static str,
-    expires_in: u64,
+struct Me {
+    #[serde(flatten)]
+    user: RegisteredUser,
+    created_at: DateTime<Utc>,
+}
+
+impl From<User> for Me {
+    fn from(user: User) -> Self {
+        Self {
+            created_at: user.created_at,
+            user: RegisteredUser::from(user),
+        }
+    }
 }
 
 /// Creates an account.
 pub async fn register(
     State(service): State<Arc<Service>>,
+    Client(client): Client,
     JsonObject(mut body): JsonObject,
 ) -> Result<Response, AppError> {
     let account = NewAccount {
@@ -62,7 +75,7 @@ pub async fn register(
             _ => None,
         },
     };
-    let user = service.register(account).await?;
+    let user = service.register(account, &client).await?;
     Ok(envelope::data(
         StatusCode::CREATED,
         Some("User successfully registered!"),
@@ -70,30 +83,85 @@ pub async fn register(
     ))
 }
 
-/// Exchanges credentials for an access token.
-pub async fn token(
+/// `GET /api/me`.
+pub async fn me(
     State(service): State<Arc<Service>>,
-    ConnectInfo(client): ConnectInfo<SocketAddr>,
+    AuthUser(caller): AuthUser,
+) -> Result<Response, AppError> {
+    let user = service.me(caller.user).await?;
+    Ok(envelope::data(StatusCode::OK, None, Me::from(user)))
+}
+
+/// `PATCH /api/me` with any of `email`, `full_name`, `age`, `gender`.
+pub async fn update_me(
+    State(service): State<Arc<Service>>,
+    AuthUser(caller): AuthUser,
     JsonObject(mut body): JsonObject,
 ) -> Result<Response, AppError> {
-    // Absent or null counts as empty, which the service answers MISSING_FIELDS.
-    let username = optional_string(&mut body, "username")?.unwrap_or_default();
-    let password = optional_string(&mut body, "password")?.unwrap_or_default();
-    let token = service
-        .issue_token(&username, &password, client.ip())
-        .await?;
+    let changes = ProfileChanges {
+        email: optional_string(&mut body, "email")?,
+        full_name: optional_string(&mut body, "full_name")?,
+        // Given but not a JSON integer: INVALID_AGE, as at registration.
+        age: body.remove("age").map(|age| age.as_i64()),
+        gender: match body.remove("gender") {
+            None => None,
+            Some(Value::String(gender)) => Some(gender),
+            // Null or not a string counts as missing: GENDER_REQUIRED.
+            Some(_) => Some(String::new()),
+        },
+    };
+    if let Some(field) = body.keys().next() {
+        return Err(AppError::new(
+            ErrorCode::InvalidRequest,
+            format!("'{field}' is not a field of the account that can change."),
+        ));
+    }
+    let user = service.update_me(caller.user, changes).await?;
     Ok(envelope::data(
         StatusCode::OK,
-        Some("Access token generated successfully."),
-        IssuedToken {
-            access_token: token.access_token,
-            token_type: "Bearer",
-            expires_in: token.expires_in,
-        },
+        Some("Account updated successfully."),
+        Me::from(user),
     ))
 }
 
-fn required_string(body: &mut Map<String, Value>, field: &str) -> Result<String, AppError> {
+/// `POST /api/me/password` with `current_password` and `new_password`.
+pub async fn change_password(
+    State(service): State<Arc<Service>>,
+    AuthUser(caller): AuthUser,
+    Client(client): Client,
+    JsonObject(mut body): JsonObject,
+) -> Result<Response, AppError> {
+    let current = required_string(&mut body, "current_password")?;
+    let new = required_string(&mut body, "new_password")?;
+    service
+        .change_password(caller, &current, &new, &client)
+        .await?;
+    Ok(envelope::message(
+        StatusCode::OK,
+        "Password changed successfully.",
+    ))
+}
+
+/// `DELETE /api/me` with the account's `password`.
+pub async fn delete_me(
+    State(service): State<Arc<Service>>,
+    AuthUser(caller): AuthUser,
+    Client(client): Client,
+    JsonObject(mut body): JsonObject,
+) -> Result<Response, AppError> {
+    let password = required_string(&mut body, "password")?;
+    service.delete_account(caller, &password, &client).await?;
+    Ok(envelope::message(
+        StatusCode::OK,
+        "Account deleted successfully.",
+    ))
+}
+
+/// A field that must be a string.
+pub(super) fn required_string(
+    body: &mut Map<String, Value>,
+    field: &str,
+) -> Result<String, AppError> {
     optional_string(body, field)?.ok_or_else(|| {
         AppError::new(
             ErrorCode::InvalidRequest,
@@ -102,9 +170,13 @@ fn required_string(body: &mut Map<String, Value>, field: &str) -> Result<String,
     })
 }
 
-fn optional_string(body: &mut Map<String, Value>, field: &str) -> Result<Option<String>, AppError> {
+/// A field that may be absent, or else must be a string (null is not one).
+pub(super) fn optional_string(
+    body: &mut Map<String, Value>,
+    field: &str,
+) -> Result<Option<String>, AppError> {
     match body.remove(field) {
-        None | Some(Value::Null) => Ok(None),
+        None => Ok(None),
         Some(Value::String(s)) => Ok(Some(s)),
         Some(_) => Err(AppError::new(
             ErrorCode::InvalidRequest,

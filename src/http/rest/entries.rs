@@ -22,12 +22,12 @@ struct KeyValue {
 /// `POST /api/data` with `{"key","value"}`.
 pub async fn create(
     State(service): State<Arc<Service>>,
-    AuthUser(user): AuthUser,
+    AuthUser(caller): AuthUser,
     JsonObject(mut body): JsonObject,
 ) -> Result<Response, AppError> {
     let key = string_field(&mut body, "key", ErrorCode::InvalidKey)?;
     let value = string_field(&mut body, "value", ErrorCode::InvalidValue)?;
-    service.create_entry(user, &key, &value).await?;
+    service.create_entry(caller.user, &key, &value).await?;
     Ok(envelope::message(
         StatusCode::CREATED,
         "Data stored successfully.",
@@ -37,10 +37,10 @@ pub async fn create(
 /// `GET /api/data/{key}`.
 pub async fn read(
     State(service): State<Arc<Service>>,
-    AuthUser(user): AuthUser,
+    AuthUser(caller): AuthUser,
     EntryKey(key): EntryKey,
 ) -> Result<Response, AppError> {
-    let value = service.read_entry_value(user, &key).await?;
+    let value = service.read_entry_value(caller.user, &key).await?;
     Ok(envelope::data(
         StatusCode::OK,
         None,
@@ -51,12 +51,12 @@ pub async fn read(
 /// `PUT /api/data/{key}` with `{"value"}`.
 pub async fn update(
     State(service): State<Arc<Service>>,
-    AuthUser(user): AuthUser,
+    AuthUser(caller): AuthUser,
     EntryKey(key): EntryKey,
     JsonObject(mut body): JsonObject,
 ) -> Result<Response, AppError> {
     let value = string_field(&mut body, "value", ErrorCode::InvalidValue)?;
-    service.update_entry(user, &key, &value).await?;
+    service.update_entry(caller.user, &key, &value).await?;
     Ok(envelope::message(
         StatusCode::OK,
         "Data updated successfully.",
@@ -66,10 +66,10 @@ pub async fn update(
 /// `DELETE /api/data/{key}`.
 pub async fn delete(
     State(service): State<Arc<Service>>,
-    AuthUser(user): AuthUser,
+    AuthUser(caller): AuthUser,
     EntryKey(key): EntryKey,
 ) -> Result<Response, AppError> {
-    service.delete_entry(user, &key).await?;
+    service.delete_entry(caller.user, &key).await?;
     Ok(envelope::message(
         StatusCode::OK,
         "Data deleted successfully.",

@@ -11,7 +11,7 @@ use crate::auth::bearer_token;
 use crate::error::{AppError, ErrorCode};
 use crate::http::body::{BufferedBody, content_type_essence};
 use crate::http::json::{self, JsonError};
-use crate::model::UserId;
+use crate::model::Caller;
 use crate::service::Service;
 
 /// A request body that must be a JSON object sent as `application/json`,
@@ -51,8 +51,9 @@ fn invalid_request(message: &'static str) -> AppError {
     AppError::new(ErrorCode::InvalidRequest, message)
 }
 
-/// The caller, proven by a valid bearer token.
-pub struct AuthUser(pub UserId);
+/// The caller (an account, in one of its sessions), proven by a valid
+/// bearer token whose session has not ended.
+pub struct AuthUser(pub Caller);
 
 impl<S> FromRequestParts<S> for AuthUser
 where

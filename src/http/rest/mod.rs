@@ -7,9 +7,10 @@ mod envelope;
 mod error;
 mod extract;
 mod health;
+mod sessions;
 
 use axum::Router;
-use axum::routing::{get, post};
+use axum::routing::{delete, get, post};
 
 use super::AppState;
 use crate::error::{AppError, ErrorCode};
@@ -18,7 +19,19 @@ use crate::error::{AppError, ErrorCode};
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/api/register", post(accounts::register))
-        .route("/api/token", post(accounts::token))
+        .route("/api/token", post(sessions::token))
+        .route("/api/token/refresh", post(sessions::refresh))
+        .route("/api/logout", post(sessions::logout))
+        .route("/api/logout/all", post(sessions::logout_all))
+        .route(
+            "/api/me",
+            get(accounts::me)
+                .patch(accounts::update_me)
+                .delete(accounts::delete_me),
+        )
+        .route("/api/me/password", post(accounts::change_password))
+        .route("/api/sessions", get(sessions::list))
+        .route("/api/sessions/{id}", delete(sessions::end))
         .route("/api/data", post(entries::create))
         .route(
             "/api/data/{key}",

@@ -24,6 +24,9 @@ pub struct TestApp {
     client: reqwest::Client,
     /// The test's database, as a direct (never proxied) connection reaches it.
     pub(super) db_url: DatabaseUrl,
+    /// The database as the server reaches it, for another server on it.
+    server_db_url: String,
+    backend: Backend,
     db: TestDb,
     proxy: Option<DbProxy>,
     shutdown: Option<oneshot::Sender<()>>,
@@ -56,6 +59,10 @@ impl TestApp {
             ("--hash-concurrency", "4"),
             ("--max-value-bytes", "1048576"),
             ("--token-rate-limit", "20"),
+            // Off: suites register and log in many accounts from one address;
+            // the tests of these limits turn them on.
+            ("--token-attempts-per-address", "0"),
+            ("--registrations-per-address", "0"),
             ("--db-pool-size", "8"),
             ("--db-timeout-secs", "2"),
             ("--log-level", "info"),
@@ -110,6 +117,12 @@ impl TestApp {
 }
 
 impl TestAppBuilder {
+    /// Leaves a default option out, e.g. `without("--jwt-secret")`.
+    pub fn without(mut self, name: &'static str) -> Self {
+        self.options.remove(name);
+        self
+    }
+
     /// Sets a server option, e.g. `option("--token-rate-limit", "3")`.
     pub fn option(mut self, name: &'static str, value: impl Into<String>) -> Self {
         assert!(name.starts_with("--"), "options are long flags: {name}");
@@ -156,12 +169,55 @@ impl TestAppBuilder {
             }
         };
 
+        start(
+            self.backend,
+            &self.options,
+            server_db_url,
+            db_url,
+            db,
+            proxy,
+        )
+        .await
+    }
+}
+
+impl TestApp {
+    /// A second server on this one's database (as several servers share one
+    /// in production), with the default options and `options` changed. Drop
+    /// it before this one, which removes the database.
+    pub async fn another_server(&self, options: &[(&'static str, &str)]) -> TestApp {
+        let mut builder = TestApp::builder(self.backend);
+        for (name, value) in options {
+            builder = builder.option(name, *value);
+        }
+        start(
+            self.backend,
+            &builder.options,
+            self.server_db_url.clone(),
+            self.db_url.clone(),
+            TestDb::Shared,
+            None,
+        )
+        .await
+    }
+}
+
+/// Starts a server with `options` on a prepared database.
+async fn start(
+    backend: Backend,
+    options: &BTreeMap<&'static str, String>,
+    server_db_url: String,
+    db_url: DatabaseUrl,
+    db: TestDb,
+    proxy: Option<DbProxy>,
+) -> TestApp {
+    {
         let mut args = vec![
             "datakeep".to_owned(),
             "--database-url".to_owned(),
-            server_db_url,
+            server_db_url.clone(),
         ];
-        for (name, value) in &self.options {
+        for (name, value) in options {
             args.push((*name).to_owned());
             args.push(value.clone());
         }
@@ -191,6 +247,8 @@ impl TestAppBuilder {
             base_url: format!("http://{addr}"),
             client,
             db_url,
+            server_db_url,
+            backend,
             db,
             proxy,
             shutdown: Some(shutdown),

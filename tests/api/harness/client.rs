@@ -63,6 +63,17 @@ impl TestApp {
         }
     }
 
+    /// Logs in: a new session's access and refresh tokens; panics unless 200.
+    pub async fn login(&self, account: &Account) -> Tokens {
+        let reply = send(self.post_json(
+            "/api/token",
+            &json!({ "username": account.username, "password": account.password }),
+        ))
+        .await;
+        assert_eq!(reply.status, StatusCode::OK, "token request: {reply:?}");
+        Tokens::from_data(&reply.body["data"])
+    }
+
     /// Exchanges an account's credentials for an access token; panics unless 200.
     pub async fn token(&self, account: &Account) -> String {
         let reply = send(self.post_json(
@@ -149,6 +160,29 @@ pub struct User {
     pub account: Account,
     /// A bearer token issued by `POST /api/token`.
     pub token: String,
+}
+
+/// The tokens of a session, as a login or a refresh hands them out.
+#[derive(Clone, Debug)]
+pub struct Tokens {
+    pub access: String,
+    pub refresh: String,
+}
+
+impl Tokens {
+    /// From the `data` of a token or refresh answer.
+    pub fn from_data(data: &Value) -> Self {
+        let text = |field: &str| {
+            data[field]
+                .as_str()
+                .unwrap_or_else(|| panic!("{field} is a string in {data}"))
+                .to_owned()
+        };
+        Self {
+            access: text("access_token"),
+            refresh: text("refresh_token"),
+        }
+    }
 }
 
 /// What came back from one request: status, headers, and the body both as

@@ -35,6 +35,8 @@ pub(super) enum TestDb {
     /// A directory holding the SQLite file (and its `-wal` and `-shm`
     /// companions); dropping it removes them all.
     Sqlite { _dir: tempfile::TempDir },
+    /// Another server's database: its owner removes it.
+    Shared,
 }
 
 impl TestApp {
@@ -64,6 +66,16 @@ impl TestApp {
             .await
             .expect("reading an entry's version")
             .map(|row| row.version)
+    }
+
+    /// The bcrypt cost of an account's stored password hash.
+    pub async fn password_hash_cost(&self, user_id: &str) -> u32 {
+        let mut conn = self.db().await;
+        let hash = datakeep::db::users::password_hash(&mut conn, parse_id(user_id))
+            .await
+            .expect("reading a password hash")
+            .expect("the account exists");
+        datakeep::auth::cost_of(&hash).expect("a bcrypt hash")
     }
 
     /// Deletes an account's row behind the server's back, as an operator

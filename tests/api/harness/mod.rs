@@ -29,8 +29,8 @@ mod proxy;
 
 pub use app::{JWT_SECRET, TestApp};
 pub use client::{
-    Account, PASSWORD, Reply, User, assert_error, assert_error_envelope, assert_success, data_path,
-    registration, send, unique_username,
+    Account, PASSWORD, Reply, Tokens, User, assert_error, assert_error_envelope, assert_success,
+    data_path, registration, send, unique_username,
 };
 pub use database::Backend;
 

@@ -1,0 +1,5 @@
+ALTER TABLE users DROP COLUMN login_failures_since;
+ALTER TABLE users DROP COLUMN login_failures;
+DROP TABLE session_revocations;
+DROP TABLE refresh_tokens;
+DROP TABLE sessions;
