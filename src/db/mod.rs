@@ -227,6 +227,22 @@ pub fn connection_lost(detail: String) -> DieselError {
     DieselError::DatabaseError(DatabaseErrorKind::ClosedConnection, Box::new(detail))
 }
 
+/// True when a statement lost a race for a lock (a deadlock, or a lock wait
+/// past the database's timeout): the transaction was rolled back and the
+/// same request may succeed if retried, so it is not a bug. MySQL's driver
+/// hands over only the server's message (its code is dropped), which for
+/// these errors is fixed text.
+pub fn is_lock_conflict(err: &DieselError) -> bool {
+    match err {
+        DieselError::DatabaseError(DatabaseErrorKind::Unknown, info) => {
+            let message = info.message();
+            message.starts_with("Deadlock found when trying to get lock")
+                || message.starts_with("Lock wait timeout exceeded")
+        }
+        _ => false,
+    }
+}
+
 /// True when an error means the database could not be used right now (as
 /// opposed to it rejecting a statement): the connection failed, or SQLite's
 /// write lock stayed taken past the busy timeout. diesel-async reports

@@ -106,16 +106,16 @@ pub async fn presented_token(
     }))
 }
 
-/// Retires the presented token, stores its successor, marks the session
-/// used, and forgets the session's tokens retired before `forget_before`
-/// (so a session's list of retired tokens stays bounded).
+/// Retires the presented token, stores its successor and marks the session
+/// used: statements on single rows by their keys only, so concurrent
+/// refreshes of different sessions take no range locks that could deadlock
+/// (a range delete here did, under 64 concurrent refreshes on MariaDB).
 pub async fn rotate(
     conn: &mut DbConnection,
     session: &[u8],
     old_hash: &[u8],
     new_hash: &[u8],
     now: NaiveDateTime,
-    forget_before: NaiveDateTime,
 ) -> QueryResult<()> {
     let retire = diesel::update(refresh_tokens::table.find(old_hash))
         .set(refresh_tokens::retired_at.eq(Some(now)));
@@ -124,15 +124,37 @@ pub async fn rotate(
     insert_token(conn, session, new_hash, now).await?;
     let touch = diesel::update(sessions::table.find(session)).set(sessions::last_used_at.eq(now));
     conn.run(async |db| on_backend!(db, c => touch.execute(c).await))
-        .await?;
-    let forget = diesel::delete(
-        refresh_tokens::table
-            .filter(refresh_tokens::session_id.eq(session))
-            .filter(refresh_tokens::retired_at.lt(forget_before)),
-    );
-    conn.run(async |db| on_backend!(db, c => forget.execute(c).await))
         .await
         .map(drop)
+}
+
+/// Forgets refresh tokens retired before `before` (reuse of one that old is
+/// an unknown token, refused all the same), at most `limit` at a time;
+/// returns how many went.
+pub async fn prune_retired_tokens(
+    conn: &mut DbConnection,
+    before: NaiveDateTime,
+    limit: i64,
+) -> QueryResult<usize> {
+    let retired: Vec<Vec<u8>> = conn
+        .run(async |db| {
+            on_backend!(db, c => {
+                refresh_tokens::table
+                    .filter(refresh_tokens::retired_at.lt(before))
+                    .select(refresh_tokens::token_hash)
+                    .limit(limit)
+                    .load(c)
+                    .await
+            })
+        })
+        .await?;
+    if retired.is_empty() {
+        return Ok(0);
+    }
+    let query =
+        diesel::delete(refresh_tokens::table.filter(refresh_tokens::token_hash.eq_any(&retired)));
+    conn.run(async |db| on_backend!(db, c => query.execute(c).await))
+        .await
 }
 
 /// The account's sessions used since `active_since`, newest first.

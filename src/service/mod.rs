@@ -91,19 +91,28 @@ impl Service {
     }
 
     /// Periodic housekeeping: forgets idle rate-limit buckets, and deletes a
-    /// bounded batch of sessions idle past the refresh lifetime.
+    /// bounded batch each of sessions idle past the refresh lifetime and of
+    /// refresh tokens retired that long ago (no long locks).
     pub async fn prune(&self) {
         self.limits.prune();
+        let before = now() - self.refresh_ttl;
         let pruned = match self.db.conn().await {
             Ok(mut conn) => {
-                crate::db::sessions::prune_idle(&mut conn, now() - self.refresh_ttl, 1000).await
+                let sessions = crate::db::sessions::prune_idle(&mut conn, before, 1000).await;
+                let tokens =
+                    crate::db::sessions::prune_retired_tokens(&mut conn, before, 1000).await;
+                sessions.and_then(|sessions| Ok((sessions, tokens?)))
             }
             Err(err) => Err(err),
         };
         match pruned {
-            Ok(0) => {}
-            Ok(count) => tracing::info!(count, "pruned idle sessions"),
-            Err(err) => tracing::warn!(error = %err, "could not prune idle sessions"),
+            Ok((0, 0)) => {}
+            Ok((sessions, tokens)) => tracing::info!(
+                sessions,
+                tokens,
+                "pruned idle sessions and old refresh tokens"
+            ),
+            Err(err) => tracing::warn!(error = %err, "could not prune sessions"),
         }
     }
 }

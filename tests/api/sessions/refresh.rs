@@ -71,3 +71,64 @@ async fn a_session_idle_past_the_refresh_lifetime_cannot_refresh(backend: Backen
     assert_eq!(session_ids(&app, &fresh.access).await.len(), 1);
 }
 backend_test!(a_session_idle_past_the_refresh_lifetime_cannot_refresh);
+
+async fn two_refreshes_racing_with_one_token_count_as_reuse(backend: Backend) {
+    let app = TestApp::new(backend).await;
+    let (_, tokens) = logged_in(&app).await;
+
+    let (one, two) = tokio::join!(
+        refresh(&app, &tokens.refresh),
+        refresh(&app, &tokens.refresh)
+    );
+    // The token's row is locked (MySQL) or the write serialised (SQLite):
+    // one refresh rotates it, the other finds it retired and ends the session.
+    let (won, lost) = if one.status == StatusCode::OK {
+        (one, two)
+    } else {
+        (two, one)
+    };
+    assert_eq!(won.status, StatusCode::OK, "{won:?}");
+    assert_refused(&lost);
+    let next = Tokens::from_data(&won.body["data"]);
+    assert_refused(&refresh(&app, &next.refresh).await);
+    assert_refused(&me(&app, &next.access).await);
+}
+backend_test!(two_refreshes_racing_with_one_token_count_as_reuse);
+
+async fn many_sessions_refreshing_at_once_all_succeed(backend: Backend) {
+    let app = TestApp::builder(backend)
+        .option("--token-rate-limit", "0")
+        .build()
+        .await;
+    let (account, first) = logged_in(&app).await;
+    let mut chains = tokio::task::JoinSet::new();
+    let mut token = first.refresh;
+    for _ in 0..16 {
+        chains.spawn(rotate_five_times(
+            app.client().clone(),
+            app.url("/api/token/refresh"),
+            token,
+        ));
+        token = app.login(&account).await.refresh;
+    }
+
+    // Each rotation is a transaction that locks its token's row; those of
+    // different sessions must not wait on (or deadlock with) each other.
+    // (A deadlock that took thousands of rotations was caught by the
+    // refresh benchmark, which needs zero errors: BENCHMARKS.md.)
+    let finals = chains.join_all().await;
+    for token in finals {
+        assert_eq!(refresh(&app, &token).await.status, StatusCode::OK);
+    }
+}
+backend_test!(many_sessions_refreshing_at_once_all_succeed);
+
+/// Refreshes five times in a row from `token`; the last refresh token.
+async fn rotate_five_times(client: reqwest::Client, url: String, mut token: String) -> String {
+    for _ in 0..5 {
+        let reply = send(client.post(&url).json(&json!({ "refresh_token": token }))).await;
+        assert_eq!(reply.status, StatusCode::OK, "{reply:?}");
+        token = Tokens::from_data(&reply.body["data"]).refresh;
+    }
+    token
+}
