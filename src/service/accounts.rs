@@ -2,7 +2,7 @@
 //! account deletion.
 
 use super::sessions::end_sessions_of;
-use super::{Service, auth_log, now, validation};
+use super::{Service, auth_log, now, rate_limit, validation};
 use crate::db::{self, UniqueIndex, Violation};
 use crate::error::{AppError, AppResult, ErrorCode};
 use crate::model::{Caller, ClientInfo, NewAccount, ProfileChanges, User, UserId};
@@ -20,7 +20,10 @@ impl Service {
         let age = validation::age(account.age)?;
         let gender = validation::gender(account.gender.as_deref())?.to_owned();
         // Counted after validation: only an attempt that would cost a hash counts.
-        self.limits.check_registration(client.address)?;
+        if let Err(limited) = self.limits.check_registration(client.address) {
+            auth_log::login("registration_limited", &account.username, client);
+            return rate_limit::after_pause(limited).await;
+        }
 
         let password_hash = self.passwords.hash(account.password).await?;
         let username_key = account.username.to_lowercase();

@@ -34,6 +34,18 @@ pub fn sessions(event: &'static str, user: UserId, sessions: &[SessionId], clien
     );
 }
 
+/// A refresh token nobody holds any more (unknown, or its session ended):
+/// a stale client, or someone guessing.
+pub fn refresh_refused(client: &ClientInfo) {
+    tracing::info!(
+        target: "datakeep::auth",
+        event = "refresh_refused",
+        client = %client.address,
+        request_id = %client.request_id,
+        "auth"
+    );
+}
+
 /// The first 16 hex digits of the SHA-256 of the lower-cased username.
 fn username_hash(username: &str) -> String {
     let digest = Sha256::digest(username.to_lowercase().as_bytes());

@@ -11,7 +11,7 @@
 
 use chrono::TimeDelta;
 
-use super::{Service, auth_log, now};
+use super::{Service, auth_log, now, rate_limit};
 use crate::auth::{hash_refresh_token, new_refresh_token};
 use crate::db::{self, DbConnection};
 use crate::error::{AppError, AppResult, ErrorCode};
@@ -26,8 +26,10 @@ const MAX_USER_AGENT_CHARS: usize = 255;
 /// What a refresh found, decided inside its transaction.
 enum Refreshed {
     Rotated(Caller, String),
-    /// Unknown, or its session has ended or gone idle.
+    /// Unknown, or its session has ended.
     Refused,
+    /// The session was idle too long: it was ended.
+    Expired(Caller),
     /// A retired token: the session was ended.
     Reused(Caller),
 }
@@ -50,7 +52,7 @@ impl Service {
         }
         if let Err(limited) = self.limits.check_token_request(client.address, username) {
             auth_log::login("login_limited", username, client);
-            return Err(limited);
+            return rate_limit::after_pause(limited).await;
         }
         let stored = {
             let mut conn = self.db.conn().await?;
@@ -64,10 +66,11 @@ impl Service {
         {
             auth_log::login("login_locked", username, client);
             let wait = (since + FAILURE_WINDOW - started).num_seconds().max(1);
-            return Err(AppError::rate_limited(
+            return rate_limit::after_pause(AppError::rate_limited(
                 "failed logins for this account",
                 std::time::Duration::from_secs(wait as u64 + 1),
-            ));
+            ))
+            .await;
         }
         let hash = stored.as_ref().map(|s| s.password_hash.clone());
         let verified = self.passwords.verify(password.to_owned(), hash).await?;
@@ -164,21 +167,13 @@ impl Service {
                 };
                 if found.session.last_used_at < idle_since {
                     self.end_session_in(conn, caller).await?;
-                    return Ok(Refreshed::Refused);
+                    return Ok(Refreshed::Expired(caller));
                 }
                 if found.retired_at.is_some() {
                     self.end_session_in(conn, caller).await?;
                     return Ok(Refreshed::Reused(caller));
                 }
-                db::sessions::rotate(
-                    conn,
-                    &found.session.id,
-                    &presented,
-                    &next_hash,
-                    at,
-                    idle_since,
-                )
-                .await?;
+                db::sessions::rotate(conn, &found.session.id, &presented, &next_hash, at).await?;
                 Ok(Refreshed::Rotated(caller, next))
             })
             .await?
@@ -198,7 +193,15 @@ impl Service {
                 );
                 Err(AppError::invalid_token())
             }
-            Refreshed::Refused => Err(AppError::invalid_token()),
+            Refreshed::Expired(caller) => {
+                self.revocations.record(&[caller.session], at);
+                auth_log::sessions("session_expired", caller.user, &[caller.session], client);
+                Err(AppError::invalid_token())
+            }
+            Refreshed::Refused => {
+                auth_log::refresh_refused(client);
+                Err(AppError::invalid_token())
+            }
         }
     }
 
