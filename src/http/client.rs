@@ -52,26 +52,41 @@ pub fn client_info(parts: &Parts, proxies: &[IpNet]) -> ClientInfo {
     }
 }
 
-/// The peer, unless it is a trusted proxy: then the rightmost address of
-/// `X-Forwarded-For` that is not one (each proxy appends the address it
-/// received from, so everything left of the first untrusted hop could have
-/// been written by the client).
+/// The peer, unless it is a trusted proxy: then, walking `X-Forwarded-For`
+/// from the right, the first address that is not one (each proxy appends
+/// the address it received from, so everything left of the first untrusted
+/// hop could have been written by the client). A hop that cannot be read
+/// stops the walk at the last address known good: skipping it would let a
+/// client-written address further left through.
 fn client_address(peer: IpAddr, headers: &HeaderMap, proxies: &[IpNet]) -> IpAddr {
     let trusted = |address: &IpAddr| proxies.iter().any(|net| net.contains(address));
     if !trusted(&peer) {
         return peer;
     }
-    let hops: Vec<IpAddr> = headers
+    let lines: Vec<&str> = headers
         .get_all("x-forwarded-for")
         .iter()
-        .filter_map(|value| value.to_str().ok())
-        .flat_map(|value| value.split(','))
-        .filter_map(|hop| hop.trim().parse().ok())
+        .map(|value| value.to_str().unwrap_or("?"))
         .collect();
-    hops.into_iter()
-        .rev()
-        .find(|hop| !trusted(hop))
-        .unwrap_or(peer)
+    let mut client = peer;
+    for hop in lines.iter().rev().flat_map(|line| line.rsplit(',')) {
+        let Some(address) = parse_hop(hop.trim()) else {
+            break;
+        };
+        client = address;
+        if !trusted(&address) {
+            break;
+        }
+    }
+    client
+}
+
+/// An address as proxies write it: bare, or with a port (`192.0.2.1:4711`,
+/// `[2001:db8::1]:4711`).
+fn parse_hop(hop: &str) -> Option<IpAddr> {
+    hop.parse()
+        .ok()
+        .or_else(|| hop.parse::<SocketAddr>().ok().map(|socket| socket.ip()))
 }
 
 #[cfg(test)]
@@ -104,6 +119,34 @@ mod tests {
         assert_eq!(
             client_address(proxy, &forwarded("garbage"), &proxies),
             proxy
+        );
+        // An unreadable hop stops the walk: what is left of it is not believed.
+        assert_eq!(
+            client_address(
+                proxy,
+                &forwarded("203.0.113.9, unknown, 10.0.0.5"),
+                &proxies
+            ),
+            "10.0.0.5".parse::<IpAddr>().unwrap()
+        );
+        // Every hop trusted: the leftmost, where the request came from.
+        assert_eq!(
+            client_address(proxy, &forwarded("10.9.9.9, 10.0.0.5"), &proxies),
+            "10.9.9.9".parse::<IpAddr>().unwrap()
+        );
+        // Ports are dropped; several header lines read as one list.
+        assert_eq!(
+            client_address(proxy, &forwarded("192.0.2.1:4711"), &proxies),
+            "192.0.2.1".parse::<IpAddr>().unwrap()
+        );
+        let mut headers = forwarded("198.51.100.1");
+        headers.append(
+            "x-forwarded-for",
+            HeaderValue::from_static("[2001:db8::1]:80"),
+        );
+        assert_eq!(
+            client_address(proxy, &headers, &proxies),
+            "2001:db8::1".parse::<IpAddr>().unwrap()
         );
     }
 }
