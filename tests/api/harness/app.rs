@@ -2,7 +2,6 @@
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
-use std::sync::Once;
 use std::time::Duration;
 
 use tokio::net::TcpListener;
@@ -140,7 +139,7 @@ impl TestAppBuilder {
 
     /// Creates the database, starts the server, and waits until it listens.
     pub async fn build(self) -> TestApp {
-        init_logging();
+        super::logs::init();
         // Options without a default cannot be unset from the command line, so
         // an inherited value would silently change what the tests check.
         for (variable, flag) in [
@@ -291,17 +290,4 @@ impl Drop for TestApp {
             Err(_) => eprintln!("warning: dropping test database {db_name} panicked"),
         }
     }
-}
-
-/// Server logs go to the test output when `TEST_LOG` is set (e.g. `TEST_LOG=debug`).
-fn init_logging() {
-    static INIT: Once = Once::new();
-    INIT.call_once(|| {
-        if let Ok(filter) = std::env::var("TEST_LOG") {
-            let _ = tracing_subscriber::fmt()
-                .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
-                .with_test_writer()
-                .try_init();
-        }
-    });
 }

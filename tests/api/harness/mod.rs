@@ -7,6 +7,7 @@
 //!   reads and writes a test needs behind the server's back;
 //! - `client`: HTTP helpers, the API's common calls, and the contract's
 //!   answer shapes;
+//! - `logs`: the servers' auth events, for the tests that check them;
 //! - `proxy`: a TCP proxy a test can cut, stall or freeze between the
 //!   server and MySQL.
 //!
@@ -25,6 +26,7 @@
 mod app;
 mod client;
 mod database;
+mod logs;
 mod proxy;
 
 pub use app::{JWT_SECRET, TestApp};
@@ -33,6 +35,7 @@ pub use client::{
     data_path, registration, send, unique_username,
 };
 pub use database::Backend;
+pub use logs::auth_events;
 
 /// Makes the test cases `$name::mysql` and `$name::sqlite` of the `async fn
 /// $name(backend: Backend)` beside it: the same body, run once on each backend.

@@ -4,6 +4,7 @@
 //! section 11.
 
 mod account;
+mod auth_log;
 mod claims;
 mod defence;
 mod ending;
