@@ -12,6 +12,34 @@ use super::schema::{refresh_tokens, session_revocations, sessions};
 use crate::model::{SessionId, UserId};
 use crate::on_backend;
 
+/// Deletes at most `$limit` rows of `$table` whose `$time` is before
+/// `$before`, found first and then deleted by their `$key`: a bounded batch
+/// by primary key, so housekeeping never holds a long or range lock.
+/// Evaluates to how many went.
+macro_rules! delete_batch_before {
+    ($conn:expr, $table:ident, $key:ident, $time:ident, $before:expr, $limit:expr) => {{
+        let keys: Vec<Vec<u8>> = $conn
+            .run(async |db| {
+                on_backend!(db, c => {
+                    $table::table
+                        .filter($table::$time.lt($before))
+                        .select($table::$key)
+                        .limit($limit)
+                        .load(c)
+                        .await
+                })
+            })
+            .await?;
+        if keys.is_empty() {
+            return Ok(0);
+        }
+        let query = diesel::delete($table::table.filter($table::$key.eq_any(&keys)));
+        $conn
+            .run(async |db| on_backend!(db, c => query.execute(c).await))
+            .await
+    }};
+}
+
 /// A session as stored.
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = sessions)]
@@ -136,25 +164,7 @@ pub async fn prune_retired_tokens(
     before: NaiveDateTime,
     limit: i64,
 ) -> QueryResult<usize> {
-    let retired: Vec<Vec<u8>> = conn
-        .run(async |db| {
-            on_backend!(db, c => {
-                refresh_tokens::table
-                    .filter(refresh_tokens::retired_at.lt(before))
-                    .select(refresh_tokens::token_hash)
-                    .limit(limit)
-                    .load(c)
-                    .await
-            })
-        })
-        .await?;
-    if retired.is_empty() {
-        return Ok(0);
-    }
-    let query =
-        diesel::delete(refresh_tokens::table.filter(refresh_tokens::token_hash.eq_any(&retired)));
-    conn.run(async |db| on_backend!(db, c => query.execute(c).await))
-        .await
+    delete_batch_before!(conn, refresh_tokens, token_hash, retired_at, before, limit)
 }
 
 /// The account's sessions used since `active_since`, newest first.
@@ -202,21 +212,21 @@ pub async fn ids_of_user(
         .collect())
 }
 
-/// Deletes a session of `user`; returns whether there was one.
+/// Deletes those of `ids` that are sessions of `user`, in one statement;
+/// returns how many there were.
 pub async fn delete(
     conn: &mut DbConnection,
     user: UserId,
-    session: SessionId,
-) -> QueryResult<bool> {
+    ids: &[SessionId],
+) -> QueryResult<usize> {
+    let ids: Vec<&[u8]> = ids.iter().map(|id| id.0.as_slice()).collect();
     let query = diesel::delete(
         sessions::table
-            .filter(sessions::id.eq(session.0.as_slice()))
+            .filter(sessions::id.eq_any(&ids))
             .filter(sessions::user_id.eq(user.0)),
     );
-    let deleted = conn
-        .run(async |db| on_backend!(db, c => query.execute(c).await))
-        .await?;
-    Ok(deleted > 0)
+    conn.run(async |db| on_backend!(db, c => query.execute(c).await))
+        .await
 }
 
 /// Adds sessions to the revocation list (again is fine: the time moves on).
@@ -225,15 +235,22 @@ pub async fn revoke(
     ids: &[SessionId],
     now: NaiveDateTime,
 ) -> QueryResult<()> {
-    for id in ids {
+    if ids.is_empty() {
+        return Ok(());
+    }
+    let keys: Vec<&[u8]> = ids.iter().map(|id| id.0.as_slice()).collect();
+    // Portable upsert: delete, then insert, in the caller's transaction.
+    let forget = diesel::delete(
+        session_revocations::table.filter(session_revocations::session_id.eq_any(&keys)),
+    );
+    conn.run(async |db| on_backend!(db, c => forget.execute(c).await))
+        .await?;
+    // A row at a time: diesel-async's SQLite connection has no multi-row insert.
+    for key in keys {
         let row = (
-            session_revocations::session_id.eq(id.0.as_slice()),
+            session_revocations::session_id.eq(key),
             session_revocations::revoked_at.eq(now),
         );
-        // Portable upsert: delete, then insert, in the caller's transaction.
-        let forget = diesel::delete(session_revocations::table.find(id.0.as_slice()));
-        conn.run(async |db| on_backend!(db, c => forget.execute(c).await))
-            .await?;
         let insert = diesel::insert_into(session_revocations::table).values(row);
         conn.run(async |db| on_backend!(db, c => insert.execute(c).await))
             .await?;
@@ -270,26 +287,14 @@ pub async fn prune_revocations(
     before: NaiveDateTime,
     limit: i64,
 ) -> QueryResult<usize> {
-    let oldest: Vec<Vec<u8>> = conn
-        .run(async |db| {
-            on_backend!(db, c => {
-                session_revocations::table
-                    .filter(session_revocations::revoked_at.lt(before))
-                    .select(session_revocations::session_id)
-                    .limit(limit)
-                    .load(c)
-                    .await
-            })
-        })
-        .await?;
-    if oldest.is_empty() {
-        return Ok(0);
-    }
-    let query = diesel::delete(
-        session_revocations::table.filter(session_revocations::session_id.eq_any(&oldest)),
-    );
-    conn.run(async |db| on_backend!(db, c => query.execute(c).await))
-        .await
+    delete_batch_before!(
+        conn,
+        session_revocations,
+        session_id,
+        revoked_at,
+        before,
+        limit
+    )
 }
 
 /// Deletes sessions unused since `before` (idle past the refresh lifetime),
@@ -300,22 +305,5 @@ pub async fn prune_idle(
     before: NaiveDateTime,
     limit: i64,
 ) -> QueryResult<usize> {
-    let idle: Vec<Vec<u8>> = conn
-        .run(async |db| {
-            on_backend!(db, c => {
-                sessions::table
-                    .filter(sessions::last_used_at.lt(before))
-                    .select(sessions::id)
-                    .limit(limit)
-                    .load(c)
-                    .await
-            })
-        })
-        .await?;
-    if idle.is_empty() {
-        return Ok(0);
-    }
-    let query = diesel::delete(sessions::table.filter(sessions::id.eq_any(&idle)));
-    conn.run(async |db| on_backend!(db, c => query.execute(c).await))
-        .await
+    delete_batch_before!(conn, sessions, id, last_used_at, before, limit)
 }

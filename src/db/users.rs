@@ -109,11 +109,23 @@ pub async fn credentials(
         .await
 }
 
-/// The password hash of an account.
-pub async fn password_hash(conn: &mut DbConnection, id: UserId) -> QueryResult<Option<String>> {
-    let query = users::table.find(id.0).select(users::password_hash);
-    conn.run(async |db| on_backend!(db, c => query.first(c).await.optional()))
-        .await
+/// Loads an account by id with its password hash, for a change that must
+/// be confirmed with the password.
+pub async fn find_with_password_hash(
+    conn: &mut DbConnection,
+    id: UserId,
+) -> QueryResult<Option<(UserRow, String)>> {
+    conn.run(async |db| {
+        on_backend!(db, c => {
+            users::table
+                .find(id.0)
+                .select((UserRow::as_select(), users::password_hash))
+                .first(c)
+                .await
+                .optional()
+        })
+    })
+    .await
 }
 
 /// Counts a failed login: the first failure after `window_start` (or

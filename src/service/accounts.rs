@@ -117,9 +117,9 @@ impl Service {
         new_password: &str,
         client: &ClientInfo,
     ) -> AppResult<()> {
-        let me = self.me(caller.user).await?;
+        let (me, hash) = self.account_with_password_hash(caller.user).await?;
         validation::password(new_password, &me.username, &me.email)?;
-        self.confirm_password(caller.user, current_password).await?;
+        self.confirm_password(current_password, hash).await?;
         let hash = self.passwords.hash(new_password.to_owned()).await?;
         let mut conn = self.db.conn().await?;
         let ended = conn
@@ -128,8 +128,7 @@ impl Service {
                 end_sessions_of(conn, caller.user, Some(caller.session)).await
             })
             .await?;
-        self.revocations.record(&ended, now());
-        auth_log::sessions("password_changed", caller.user, &ended, client);
+        self.sessions_ended("password_changed", caller.user, &ended, client);
         Ok(())
     }
 
@@ -141,7 +140,8 @@ impl Service {
         password: &str,
         client: &ClientInfo,
     ) -> AppResult<()> {
-        self.confirm_password(caller.user, password).await?;
+        let (_, hash) = self.account_with_password_hash(caller.user).await?;
+        self.confirm_password(password, hash).await?;
         let mut conn = self.db.conn().await?;
         let ended = conn
             .write_transaction(async |conn| {
@@ -150,19 +150,25 @@ impl Service {
                 Ok::<_, AppError>(ended)
             })
             .await?;
-        self.revocations.record(&ended, now());
-        auth_log::sessions("account_deleted", caller.user, &ended, client);
+        self.sessions_ended("account_deleted", caller.user, &ended, client);
         Ok(())
     }
 
-    /// Checks a password given to confirm an account change: wrong is 403
-    /// `INVALID_CREDENTIALS` (the access token itself is fine).
-    async fn confirm_password(&self, user: UserId, password: &str) -> AppResult<()> {
-        let hash = {
-            let mut conn = self.db.conn().await?;
-            db::users::password_hash(&mut conn, user).await?
-        };
-        let hash = hash.ok_or_else(AppError::invalid_token)?;
+    /// The caller's account and its password hash, in one read.
+    async fn account_with_password_hash(
+        &self,
+        user: UserId,
+    ) -> AppResult<(db::users::UserRow, String)> {
+        let mut conn = self.db.conn().await?;
+        db::users::find_with_password_hash(&mut conn, user)
+            .await?
+            .ok_or_else(AppError::invalid_token)
+    }
+
+    /// Checks a password given to confirm an account change against the
+    /// account's `hash`: wrong is 403 `INVALID_CREDENTIALS` (the access token
+    /// itself is fine).
+    async fn confirm_password(&self, password: &str, hash: String) -> AppResult<()> {
         if self
             .passwords
             .verify(password.to_owned(), Some(hash))

@@ -19,7 +19,7 @@ use std::time::Duration;
 use chrono::{NaiveDateTime, SubsecRound, TimeDelta, Utc};
 
 use crate::auth::{PasswordHasher, TokenCodec};
-use crate::db::{Database, EntryReader};
+use crate::db::{self, Database, EntryReader};
 
 pub use entries::EntryPage;
 pub use rate_limit::LoginLimits;
@@ -91,26 +91,30 @@ impl Service {
     }
 
     /// Periodic housekeeping: forgets idle rate-limit buckets, and deletes a
-    /// bounded batch each of sessions idle past the refresh lifetime and of
-    /// refresh tokens retired that long ago (no long locks).
+    /// bounded batch (no long locks) each of sessions idle past the refresh
+    /// lifetime, of refresh tokens retired that long ago, and of
+    /// revocations no server needs any more.
     pub async fn prune(&self) {
+        const BATCH: i64 = 1000;
         self.limits.prune();
-        let before = now() - self.refresh_ttl;
-        let pruned = match self.db.conn().await {
-            Ok(mut conn) => {
-                let sessions = crate::db::sessions::prune_idle(&mut conn, before, 1000).await;
-                let tokens =
-                    crate::db::sessions::prune_retired_tokens(&mut conn, before, 1000).await;
-                sessions.and_then(|sessions| Ok((sessions, tokens?)))
-            }
-            Err(err) => Err(err),
+        let now = now();
+        let idle_before = now - self.refresh_ttl;
+        let pruned = async {
+            let mut conn = self.db.conn().await?;
+            let sessions = db::sessions::prune_idle(&mut conn, idle_before, BATCH).await?;
+            let tokens = db::sessions::prune_retired_tokens(&mut conn, idle_before, BATCH).await?;
+            let revocations = self.revocations.forgettable_before(now);
+            let revocations =
+                db::sessions::prune_revocations(&mut conn, revocations, BATCH).await?;
+            Ok::<_, diesel::result::Error>((sessions, tokens, revocations))
         };
-        match pruned {
-            Ok((0, 0)) => {}
-            Ok((sessions, tokens)) => tracing::info!(
+        match pruned.await {
+            Ok((0, 0, 0)) => {}
+            Ok((sessions, tokens, revocations)) => tracing::info!(
                 sessions,
                 tokens,
-                "pruned idle sessions and old refresh tokens"
+                revocations,
+                "pruned idle sessions, old refresh tokens and old revocations"
             ),
             Err(err) => tracing::warn!(error = %err, "could not prune sessions"),
         }

@@ -32,10 +32,6 @@ pub const POLL_INTERVAL: Duration = Duration::from_millis(250);
 /// How far back each poll reads (see the module doc).
 const OVERLAP: TimeDelta = TimeDelta::seconds(30);
 
-/// Old revocations deleted from the table at a time, by the server that
-/// notices them (a bounded batch, so no long lock).
-const PRUNE_BATCH: i64 = 1000;
-
 /// The ended sessions whose access tokens may still be within their lifetime.
 pub struct Revocations {
     ended: RwLock<HashMap<SessionId, NaiveDateTime>>,
@@ -78,6 +74,13 @@ impl Revocations {
         }
     }
 
+    /// Revocations older than this are of no use to any server (no valid
+    /// token can carry them, and no poll reads back that far): the table's
+    /// housekeeping deletes them (`Service::prune`).
+    pub fn forgettable_before(&self, now: NaiveDateTime) -> NaiveDateTime {
+        now - self.keep_for - OVERLAP
+    }
+
     /// Adds what a poll read, and forgets what no valid token can carry.
     fn merge(&self, read: Vec<(SessionId, NaiveDateTime)>, now: NaiveDateTime) {
         let mut ended = self.ended.write().unwrap_or_else(PoisonError::into_inner);
@@ -87,15 +90,13 @@ impl Revocations {
     }
 }
 
-/// The polling task: reads the list every [`POLL_INTERVAL`], and every
-/// minute deletes a batch of revocations nobody needs any more.
+/// The polling task: reads the list every [`POLL_INTERVAL`].
 async fn poll(db: Database, revocations: Weak<Revocations>, read_at: NaiveDateTime) {
     let mut every = tokio::time::interval(POLL_INTERVAL);
     every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     // When the last successful read began: after failed reads, the next one
     // reaches back to it (less the overlap), so an outage skips nothing.
     let mut last_read = read_at;
-    let mut polls_since_prune = 0u32;
     loop {
         every.tick().await;
         let Some(revocations) = revocations.upgrade() else {
@@ -115,22 +116,5 @@ async fn poll(db: Database, revocations: Weak<Revocations>, read_at: NaiveDateTi
             // The next poll tries again; until then what is known holds.
             Err(err) => tracing::warn!(error = %err, "could not read the session revocations"),
         }
-        polls_since_prune += 1;
-        if polls_since_prune >= 240 {
-            polls_since_prune = 0;
-            prune(&db, now - revocations.keep_for - OVERLAP).await;
-        }
-    }
-}
-
-async fn prune(db: &Database, before: NaiveDateTime) {
-    let pruned = match db.conn().await {
-        Ok(mut conn) => db::sessions::prune_revocations(&mut conn, before, PRUNE_BATCH).await,
-        Err(err) => Err(err),
-    };
-    match pruned {
-        Ok(0) => {}
-        Ok(count) => tracing::info!(count, "pruned old session revocations"),
-        Err(err) => tracing::warn!(error = %err, "could not prune session revocations"),
     }
 }

@@ -184,8 +184,7 @@ impl Service {
                 self.tokens_for(caller, next)
             }
             Refreshed::Reused(caller) => {
-                self.revocations.record(&[caller.session], at);
-                auth_log::sessions(
+                self.sessions_ended(
                     "refresh_token_reused",
                     caller.user,
                     &[caller.session],
@@ -194,8 +193,7 @@ impl Service {
                 Err(AppError::invalid_token())
             }
             Refreshed::Expired(caller) => {
-                self.revocations.record(&[caller.session], at);
-                auth_log::sessions("session_expired", caller.user, &[caller.session], client);
+                self.sessions_ended("session_expired", caller.user, &[caller.session], client);
                 Err(AppError::invalid_token())
             }
             Refreshed::Refused => {
@@ -223,8 +221,7 @@ impl Service {
         let mut conn = self.db.conn().await?;
         conn.write_transaction(async |conn| self.end_session_in(conn, caller).await)
             .await?;
-        self.revocations.record(&[caller.session], now());
-        auth_log::sessions("logged_out", caller.user, &[caller.session], client);
+        self.sessions_ended("logged_out", caller.user, &[caller.session], client);
         Ok(())
     }
 
@@ -234,8 +231,7 @@ impl Service {
         let ended = conn
             .write_transaction(async |conn| end_sessions_of(conn, caller.user, None).await)
             .await?;
-        self.revocations.record(&ended, now());
-        auth_log::sessions("logged_out_everywhere", caller.user, &ended, client);
+        self.sessions_ended("logged_out_everywhere", caller.user, &ended, client);
         Ok(())
     }
 
@@ -280,19 +276,31 @@ impl Service {
         if !ended {
             return Err(not_found());
         }
-        self.revocations.record(&[session], now());
-        auth_log::sessions("session_ended", caller.user, &[session], client);
+        self.sessions_ended("session_ended", caller.user, &[session], client);
         Ok(())
     }
 
     /// Deletes and revokes one session of `caller.user`, in the caller's
     /// transaction; false when there was none.
     async fn end_session_in(&self, conn: &mut DbConnection, caller: Caller) -> AppResult<bool> {
-        if !db::sessions::delete(conn, caller.user, caller.session).await? {
+        if db::sessions::delete(conn, caller.user, &[caller.session]).await? == 0 {
             return Ok(false);
         }
         db::sessions::revoke(conn, &[caller.session], now()).await?;
         Ok(true)
+    }
+
+    /// After the transaction that ended `sessions` committed: this server
+    /// refuses their tokens from now on, and the auth log says why.
+    pub(super) fn sessions_ended(
+        &self,
+        event: &'static str,
+        user: UserId,
+        sessions: &[SessionId],
+        client: &ClientInfo,
+    ) {
+        self.revocations.record(sessions, now());
+        auth_log::sessions(event, user, sessions, client);
     }
 
     /// The pair of tokens handed out by a login or a refresh.
@@ -314,9 +322,7 @@ pub(super) async fn end_sessions_of(
     except: Option<SessionId>,
 ) -> AppResult<Vec<SessionId>> {
     let ids = db::sessions::ids_of_user(conn, user, except).await?;
-    for id in &ids {
-        db::sessions::delete(conn, user, *id).await?;
-    }
+    db::sessions::delete(conn, user, &ids).await?;
     db::sessions::revoke(conn, &ids, now()).await?;
     Ok(ids)
 }

@@ -8,10 +8,10 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use super::envelope;
-use super::extract::{AuthUser, JsonObject};
+use super::extract::{AuthUser, JsonObject, optional_string, required_string};
 use crate::error::{AppError, ErrorCode};
 use crate::http::client::Client;
 use crate::model::{NewAccount, ProfileChanges, User};
@@ -155,32 +155,4 @@ pub async fn delete_me(
         StatusCode::OK,
         "Account deleted successfully.",
     ))
-}
-
-/// A field that must be a string.
-pub(super) fn required_string(
-    body: &mut Map<String, Value>,
-    field: &str,
-) -> Result<String, AppError> {
-    optional_string(body, field)?.ok_or_else(|| {
-        AppError::new(
-            ErrorCode::InvalidRequest,
-            format!("'{field}' is required and must be a string."),
-        )
-    })
-}
-
-/// A field that may be absent, or else must be a string (null is not one).
-pub(super) fn optional_string(
-    body: &mut Map<String, Value>,
-    field: &str,
-) -> Result<Option<String>, AppError> {
-    match body.remove(field) {
-        None => Ok(None),
-        Some(Value::String(s)) => Ok(Some(s)),
-        Some(_) => Err(AppError::new(
-            ErrorCode::InvalidRequest,
-            format!("'{field}' must be a string."),
-        )),
-    }
 }

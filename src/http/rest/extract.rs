@@ -1,5 +1,6 @@
 //! Request extractors whose failures are contract errors in the JSON
-//! envelope (axum's own rejections answer in plain text).
+//! envelope (axum's own rejections answer in plain text), and the readers
+//! of a JSON body's fields that every route shares.
 
 use std::sync::Arc;
 
@@ -107,6 +108,39 @@ fn decode_segment(raw: &str) -> Option<String> {
         .decode_utf8()
         .ok()
         .map(|key| key.into_owned())
+}
+
+/// A field that must be a string.
+pub fn required_string(body: &mut Map<String, Value>, field: &str) -> Result<String, AppError> {
+    optional_string(body, field)?.ok_or_else(|| {
+        AppError::new(
+            ErrorCode::InvalidRequest,
+            format!("'{field}' is required and must be a string."),
+        )
+    })
+}
+
+/// A field that may be absent, or else must be a string (null is not one).
+pub fn optional_string(
+    body: &mut Map<String, Value>,
+    field: &str,
+) -> Result<Option<String>, AppError> {
+    match body.remove(field) {
+        None => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s)),
+        Some(_) => Err(AppError::new(
+            ErrorCode::InvalidRequest,
+            format!("'{field}' must be a string."),
+        )),
+    }
+}
+
+/// A string field, with absent or null read as empty.
+pub fn string_or_empty(body: &mut Map<String, Value>, field: &str) -> Result<String, AppError> {
+    if body.get(field).is_some_and(Value::is_null) {
+        body.remove(field);
+    }
+    Ok(optional_string(body, field)?.unwrap_or_default())
 }
 
 #[cfg(test)]

@@ -8,11 +8,9 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
-use serde_json::{Map, Value};
 
-use super::accounts::optional_string;
 use super::envelope;
-use super::extract::{AuthUser, JsonObject};
+use super::extract::{AuthUser, JsonObject, string_or_empty};
 use crate::error::AppError;
 use crate::http::client::Client;
 use crate::model::{AccessToken, Session};
@@ -150,12 +148,4 @@ pub async fn end(
         StatusCode::OK,
         "Session ended successfully.",
     ))
-}
-
-/// A string field, with absent or null read as empty.
-fn string_or_empty(body: &mut Map<String, Value>, field: &str) -> Result<String, AppError> {
-    if body.get(field).is_some_and(Value::is_null) {
-        body.remove(field);
-    }
-    Ok(optional_string(body, field)?.unwrap_or_default())
 }

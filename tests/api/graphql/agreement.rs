@@ -127,11 +127,7 @@ async fn the_same_bad_input_gets_the_same_code_on_both(backend: Backend) {
     // Registrations: the same input gets the same code.
     let username = unique_username();
     let valid = register_input(&username);
-    let with = |field: &str, value: Value| {
-        let mut input = valid.clone();
-        input[field] = value;
-        input
-    };
+    let with = |field: &str, value: Value| with_field(&valid, field, value);
     let cases = [
         (with("username", json!("x!")), "INVALID_USERNAME"),
         (with("email", json!("nope@")), "INVALID_EMAIL"),

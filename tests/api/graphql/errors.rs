@@ -6,11 +6,7 @@ async fn registration_rules_give_their_codes_and_create_nothing(backend: Backend
     let app = TestApp::new(backend).await;
     let username = unique_username();
     let valid = register_input(&username);
-    let with = |field: &str, value: Value| {
-        let mut input = valid.clone();
-        input[field] = value;
-        input
-    };
+    let with = |field: &str, value: Value| with_field(&valid, field, value);
     let cases = [
         (with("username", json!("ab")), "INVALID_USERNAME"),
         (with("username", json!("has space")), "INVALID_USERNAME"),

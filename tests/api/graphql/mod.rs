@@ -193,6 +193,13 @@ fn register_input(username: &str) -> Value {
     })
 }
 
+/// `input` with `field` set to `value`: one broken rule of a valid input.
+fn with_field(input: &Value, field: &str, value: Value) -> Value {
+    let mut changed = input.clone();
+    changed[field] = value;
+    changed
+}
+
 /// The same input as a REST registration body (`fullName` is `full_name`).
 fn rest_registration(input: &Value) -> Value {
     let mut body = input.clone();

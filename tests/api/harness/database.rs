@@ -71,7 +71,7 @@ impl TestApp {
     /// The bcrypt cost of an account's stored password hash.
     pub async fn password_hash_cost(&self, user_id: &str) -> u32 {
         let mut conn = self.db().await;
-        let hash = datakeep::db::users::password_hash(&mut conn, parse_id(user_id))
+        let (_, hash) = datakeep::db::users::find_with_password_hash(&mut conn, parse_id(user_id))
             .await
             .expect("reading a password hash")
             .expect("the account exists");
