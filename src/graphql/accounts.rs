@@ -1,8 +1,8 @@
 //! Accounts: `me`, `register`, `updateMe`, `changePassword`, `deleteAccount`.
 
 use async_graphql::{Context, ID, InputObject, Object, Result, ResultExt};
-use chrono::{DateTime, Utc};
 
+use super::scalars::Timestamp;
 use super::{caller, client, service};
 use crate::model::{NewAccount, ProfileChanges, User};
 
@@ -42,8 +42,8 @@ impl UserObject {
     }
 
     /// When the account was created (RFC 3339).
-    async fn created_at(&self) -> DateTime<Utc> {
-        self.0.created_at
+    async fn created_at(&self) -> Timestamp {
+        Timestamp(self.0.created_at)
     }
 }
 

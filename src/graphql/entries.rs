@@ -1,46 +1,62 @@
 //! Entries: `entry`, `entries`, `storeEntry`, `updateEntry`, `deleteEntry`.
 
 use async_graphql::connection::{Connection, CursorType, Edge};
-use async_graphql::{Context, ErrorExtensions, Object, Result, ResultExt};
+use async_graphql::{Context, ErrorExtensions, ID, Object, Result, ResultExt};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use chrono::{DateTime, Utc};
 
+use super::scalars::Timestamp;
 use super::{caller, service};
 use crate::error::{AppError, ErrorCode};
-use crate::model::Entry;
+use crate::model::{Entry, UserId};
 
-struct EntryObject(Entry);
+/// An entry with its owner, who is part of its `id`.
+struct EntryObject {
+    owner: UserId,
+    entry: Entry,
+}
 
 /// A key/value pair owned by the caller.
 #[Object(name = "Entry")]
 impl EntryObject {
+    /// Stable and unique per account and key, for normalised client caches:
+    /// the same entry has the same id across writes, versions and sessions.
+    async fn id(&self) -> ID {
+        ID(entry_id(self.owner, &self.entry.key))
+    }
+
     /// The key: 1-255 bytes of UTF-8, compared byte for byte.
     async fn key(&self) -> &str {
-        &self.0.key
+        &self.entry.key
     }
 
     /// The value (may be empty).
     async fn value(&self) -> &str {
-        &self.0.value
+        &self.entry.value
     }
 
     /// Starts at 1 and grows by 1 on every update.
     async fn version(&self) -> Result<i32> {
-        i32::try_from(self.0.version)
+        i32::try_from(self.entry.version)
             .map_err(|_| AppError::internal("entry version exceeds GraphQL Int"))
             .extend()
     }
 
     /// When the entry was created (RFC 3339).
-    async fn created_at(&self) -> DateTime<Utc> {
-        self.0.created_at
+    async fn created_at(&self) -> Timestamp {
+        Timestamp(self.entry.created_at)
     }
 
     /// When the entry was last written (RFC 3339).
-    async fn updated_at(&self) -> DateTime<Utc> {
-        self.0.updated_at
+    async fn updated_at(&self) -> Timestamp {
+        Timestamp(self.entry.updated_at)
     }
+}
+
+/// The opaque id of `owner`'s entry `key`: the base64url of
+/// `<owner>:<key>`, so it is unique across accounts and costs no column.
+fn entry_id(owner: UserId, key: &str) -> String {
+    URL_SAFE_NO_PAD.encode(format!("{owner}:{key}"))
 }
 
 /// An opaque cursor: the base64url of the entry's key.
@@ -71,12 +87,17 @@ pub struct EntriesQuery;
 impl EntriesQuery {
     /// One of the caller's entries; null plus a KEY_NOT_FOUND error when absent.
     async fn entry(&self, ctx: &Context<'_>, key: String) -> Option<EntryObject> {
-        let found = match caller(ctx) {
-            Ok(caller) => service(ctx).read_entry(caller.user, &key).await,
+        let read = match caller(ctx) {
+            Ok(caller) => {
+                (service(ctx).read_entry(caller.user, &key).await).map(|entry| EntryObject {
+                    owner: caller.user,
+                    entry,
+                })
+            }
             Err(error) => Err(error),
         };
-        match found {
-            Ok(entry) => Some(EntryObject(entry)),
+        match read {
+            Ok(entry) => Some(entry),
             Err(error) => {
                 // The field is nullable: answer null for it and report the
                 // error, rather than nulling the whole response.
@@ -112,11 +133,14 @@ impl EntriesQuery {
             .await
             .extend()?;
         let mut connection = Connection::new(after.is_some(), page.has_next);
-        connection.edges.extend(
-            page.entries
-                .into_iter()
-                .map(|entry| Edge::new(KeyCursor(entry.key.clone()), EntryObject(entry))),
-        );
+        connection
+            .edges
+            .extend(page.entries.into_iter().map(|entry| {
+                Edge::new(
+                    KeyCursor(entry.key.clone()),
+                    EntryObject { owner: user, entry },
+                )
+            }));
         Ok(connection)
     }
 }
@@ -139,7 +163,7 @@ impl EntriesMutation {
             .create_entry(user, &key, &value)
             .await
             .extend()?;
-        Ok(EntryObject(entry))
+        Ok(EntryObject { owner: user, entry })
     }
 
     /// Replaces an entry's value and bumps its version; KEY_NOT_FOUND when absent.
@@ -154,7 +178,7 @@ impl EntriesMutation {
             .update_entry_and_return(user, &key, &value)
             .await
             .extend()?;
-        Ok(EntryObject(entry))
+        Ok(EntryObject { owner: user, entry })
     }
 
     /// Deletes an entry and returns it as it was; KEY_NOT_FOUND when absent.
@@ -164,6 +188,6 @@ impl EntriesMutation {
             .delete_entry_and_return(user, &key)
             .await
             .extend()?;
-        Ok(EntryObject(entry))
+        Ok(EntryObject { owner: user, entry })
     }
 }

@@ -2,8 +2,8 @@
 //! `sessions`, `endSession`.
 
 use async_graphql::{Context, ID, Object, Result, ResultExt};
-use chrono::{DateTime, Utc};
 
+use super::scalars::Timestamp;
 use super::{caller, client, service};
 use crate::model::{AccessToken, Session};
 
@@ -51,13 +51,13 @@ impl SessionObject {
     }
 
     /// When it started (the login).
-    async fn created_at(&self) -> DateTime<Utc> {
-        self.0.created_at
+    async fn created_at(&self) -> Timestamp {
+        Timestamp(self.0.created_at)
     }
 
     /// When its tokens were last refreshed (or it started).
-    async fn last_used_at(&self) -> DateTime<Utc> {
-        self.0.last_used_at
+    async fn last_used_at(&self) -> Timestamp {
+        Timestamp(self.0.last_used_at)
     }
 
     /// The `User-Agent` it logged in with.

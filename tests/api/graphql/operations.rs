@@ -212,3 +212,80 @@ async fn keys_are_exact_and_any_characters(backend: Backend) {
     }
 }
 backend_test!(keys_are_exact_and_any_characters);
+
+async fn entry_ids_are_stable_per_account_and_key(backend: Backend) {
+    let app = TestApp::new(backend).await;
+    let token = signed_in(&app).await;
+    let other = signed_in(&app).await;
+    let id_of = |body: &Value, field: &str| {
+        let id = body["data"][field]["id"].as_str().map(str::to_owned);
+        id.unwrap_or_else(|| panic!("no {field}.id in {body}"))
+    };
+    let with_id = |mutation: String| mutation.replace("{ key value", "{ id key value");
+    let stored = gql(
+        &app,
+        Some(&token),
+        &with_id(store_mutation()),
+        json!({ "key": "theme", "value": "dark" }),
+    )
+    .await;
+    let id = id_of(&stored, "storeEntry");
+    let updated = gql(
+        &app,
+        Some(&token),
+        &with_id(update_mutation()),
+        json!({ "key": "theme", "value": "light" }),
+    )
+    .await;
+    assert_eq!(id_of(&updated, "updateEntry"), id, "{updated}");
+    let read = gql(
+        &app,
+        Some(&token),
+        &with_id(entry_query()),
+        json!({ "key": "theme" }),
+    )
+    .await;
+    assert_eq!(id_of(&read, "entry"), id, "{read}");
+    let page = gql(
+        &app,
+        Some(&token),
+        "{ entries { nodes { id key } } }",
+        Value::Null,
+    )
+    .await;
+    assert_eq!(
+        page["data"]["entries"]["nodes"][0]["id"],
+        id.as_str(),
+        "{page}"
+    );
+
+    // Deleted and stored again, it is the same entry to a cache.
+    gql(
+        &app,
+        Some(&token),
+        &delete_mutation(),
+        json!({ "key": "theme" }),
+    )
+    .await;
+    let again = gql(
+        &app,
+        Some(&token),
+        &with_id(store_mutation()),
+        json!({ "key": "theme", "value": "blue" }),
+    )
+    .await;
+    assert_eq!(id_of(&again, "storeEntry"), id, "{again}");
+
+    // Another key, or another account's same key, is another id.
+    for (token, key) in [(&token, "Theme"), (&other, "theme")] {
+        let body = gql(
+            &app,
+            Some(token),
+            &with_id(store_mutation()),
+            json!({ "key": key, "value": "x" }),
+        )
+        .await;
+        assert_ne!(id_of(&body, "storeEntry"), id, "{body}");
+    }
+}
+backend_test!(entry_ids_are_stable_per_account_and_key);

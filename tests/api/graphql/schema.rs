@@ -66,3 +66,43 @@ fn the_schema_subcommand_prints_the_schema() {
         first_difference(&on_disk, &printed)
     );
 }
+
+const DATE_TIME_SPEC: &str = "https://scalars.graphql.org/andimarek/date-time";
+
+#[test]
+fn schema_graphql_names_the_date_time_specification() {
+    let sdl = checked_in_schema();
+    let declaration = format!("scalar DateTime @specifiedBy(url: \"{DATE_TIME_SPEC}\")");
+    assert!(
+        sdl.contains(&declaration),
+        "no {declaration:?} in schema.graphql"
+    );
+    assert!(
+        sdl.contains("\tid: ID!") || sdl.contains("  id: ID!"),
+        "{sdl}"
+    );
+}
+
+async fn introspection_serves_the_date_time_specification(backend: Backend) {
+    let app = TestApp::new(backend).await;
+    let body = gql(
+        &app,
+        None,
+        "{ __type(name: \"DateTime\") { kind specifiedByURL } \
+           entry: __type(name: \"Entry\") { fields { name type { kind ofType { name } } } } }",
+        Value::Null,
+    )
+    .await;
+    assert_no_errors(&body);
+    assert_eq!(
+        body["data"]["__type"]["specifiedByURL"], DATE_TIME_SPEC,
+        "{body}"
+    );
+    let fields = body["data"]["entry"]["fields"]
+        .as_array()
+        .expect("Entry's fields");
+    let id = fields.iter().find(|f| f["name"] == "id").expect("Entry.id");
+    assert_eq!(id["type"]["kind"], "NON_NULL", "{id}");
+    assert_eq!(id["type"]["ofType"]["name"], "ID", "{id}");
+}
+backend_independent_test!(introspection_serves_the_date_time_specification);
