@@ -71,8 +71,13 @@ impl App {
         );
         let graphql_limits = graphql_limits(config);
         let graphql = GraphqlEndpoint {
-            executor: Arc::new(build_executor(Arc::clone(&service), graphql_limits)),
+            executor: Arc::new(build_executor(
+                Arc::clone(&service),
+                graphql_limits,
+                usize::try_from(config.persisted_queries_bytes).unwrap_or(usize::MAX),
+            )),
             max_batch: graphql_limits.max_batch,
+            graphiql: config.graphiql,
         };
         Ok(Self {
             state: AppState {

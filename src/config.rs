@@ -217,6 +217,16 @@ pub struct Config {
           value_parser = clap::value_parser!(u64).range(1..=16_777_216))]
     pub graphql_max_query_bytes: u64,
 
+    /// Serve the GraphiQL playground at `GET /graphql` (its assets come
+    /// from the binary); `false` turns it off.
+    #[arg(long, env = "GRAPHIQL", default_value_t = true, action = clap::ArgAction::Set)]
+    pub graphiql: bool,
+
+    /// Bytes the automatic persisted query store may hold (query texts by
+    /// their SHA-256); the least recently used are forgotten beyond it.
+    #[arg(long, env = "PERSISTED_QUERIES_BYTES", default_value_t = 4_194_304)]
+    pub persisted_queries_bytes: u64,
+
     /// Log filter, e.g. `info` or `datakeep=debug,info`.
     #[arg(long, env = "LOG_LEVEL", default_value = "info")]
     pub log_level: String,

@@ -59,6 +59,13 @@ pub enum ErrorCode {
     GraphqlAliasLimitExceeded,
     /// A batch holds more operations than allowed.
     GraphqlBatchLimitExceeded,
+    /// An automatic persisted query's hash the server does not know (yet):
+    /// the client sends it again with its text.
+    PersistedQueryNotFound,
+    /// An automatic persisted query's hash is not the SHA-256 of its text.
+    PersistedQueryHashMismatch,
+    /// The client's `Accept` allows no media type the endpoint answers in.
+    NotAcceptable,
 }
 
 impl ErrorCode {
@@ -94,6 +101,9 @@ impl ErrorCode {
             Self::GraphqlComplexityLimitExceeded => "GRAPHQL_COMPLEXITY_LIMIT_EXCEEDED",
             Self::GraphqlAliasLimitExceeded => "GRAPHQL_ALIAS_LIMIT_EXCEEDED",
             Self::GraphqlBatchLimitExceeded => "GRAPHQL_BATCH_LIMIT_EXCEEDED",
+            Self::PersistedQueryNotFound => "PERSISTED_QUERY_NOT_FOUND",
+            Self::PersistedQueryHashMismatch => "PERSISTED_QUERY_HASH_MISMATCH",
+            Self::NotAcceptable => "NOT_ACCEPTABLE",
         }
     }
 }

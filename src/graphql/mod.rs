@@ -10,12 +10,14 @@ mod entries;
 mod errors;
 mod limits;
 mod nesting;
+mod persisted;
 mod pipeline;
+mod scalars;
 mod sessions;
 
 use std::sync::Arc;
 
-use async_graphql::{Context, EmptySubscription, MergedObject, Schema};
+use async_graphql::{Context, EmptySubscription, MergedObject, SDLExportOptions, Schema};
 
 use crate::error::AppError;
 use crate::model::{Caller, ClientInfo};
@@ -63,22 +65,28 @@ pub struct RequestContext {
     pub client: ClientInfo,
 }
 
-/// Builds the schema over the service, with the configured limits, ready
-/// to run requests.
-pub fn build_executor(service: Arc<Service>, limits: Limits) -> Executor {
+/// Builds the schema over the service, with the configured limits and a
+/// persisted query store of `persisted_bytes`, ready to run requests.
+pub fn build_executor(service: Arc<Service>, limits: Limits, persisted_bytes: usize) -> Executor {
     // No `limit_depth` or `limit_complexity`: the executor checks both,
     // without expanding fragment spreads as async-graphql would.
     let schema = Schema::build(Query::default(), Mutation::default(), EmptySubscription)
         .data(service)
         .finish();
-    Executor::new(schema, limits, CONNECTIONS, DOCUMENT_CACHE_BYTES)
+    Executor::new(
+        schema,
+        limits,
+        CONNECTIONS,
+        DOCUMENT_CACHE_BYTES,
+        persisted_bytes,
+    )
 }
 
 /// The schema as SDL, exactly what `schema.graphql` holds.
 pub fn sdl() -> String {
     Schema::build(Query::default(), Mutation::default(), EmptySubscription)
         .finish()
-        .sdl()
+        .sdl_with_options(SDLExportOptions::new().include_specified_by())
 }
 
 fn service<'a>(ctx: &Context<'a>) -> &'a Arc<Service> {

@@ -22,12 +22,14 @@ use super::document_cache::DocumentCache;
 use super::errors::{code_uncoded_errors, server_error};
 use super::limits::{Limits, check_document};
 use super::nesting::{MAX_NESTING, bracket_depth};
+use super::persisted::PersistedQueries;
 use crate::error::{AppError, ErrorCode};
 
 /// The schema with the parsed-document cache and the document checks.
 pub struct Executor {
     schema: AppSchema,
     documents: DocumentCache,
+    persisted: PersistedQueries,
     limits: Limits,
     connections: Connections,
 }
@@ -35,16 +37,19 @@ pub struct Executor {
 impl Executor {
     /// Wraps `schema` (built without depth or complexity limits: `limits`
     /// are checked here) with a cache of parsed documents holding up to
-    /// `cache_bytes`. `connections` names the schema's connection fields.
+    /// `cache_bytes`, and a store of persisted query texts holding up to
+    /// `persisted_bytes`. `connections` names the schema's connection fields.
     pub fn new(
         schema: AppSchema,
         limits: Limits,
         connections: Connections,
         cache_bytes: usize,
+        persisted_bytes: usize,
     ) -> Self {
         Self {
             schema,
             documents: DocumentCache::new(cache_bytes),
+            persisted: PersistedQueries::new(persisted_bytes),
             limits,
             connections,
         }
@@ -66,8 +71,12 @@ impl Executor {
         Ok(())
     }
 
-    /// Runs one request; `read_only` (a GET) refuses mutations.
+    /// Runs one request; `read_only` (a GET) refuses mutations. A request
+    /// that carries only a persisted query's hash runs the remembered text.
     pub async fn execute(&self, mut request: Request, read_only: bool) -> Response {
+        if let Err(error) = self.persisted.resolve(&mut request) {
+            return Response::from_errors(vec![server_error(error, Vec::new())]);
+        }
         let document = match self.document(&request.query) {
             Ok(document) => document,
             Err(error) => return Response::from_errors(vec![error]),

@@ -23,7 +23,11 @@ pub fn status_of(code: ErrorCode) -> StatusCode {
         | GraphqlDepthLimitExceeded
         | GraphqlComplexityLimitExceeded
         | GraphqlAliasLimitExceeded
-        | GraphqlBatchLimitExceeded => StatusCode::BAD_REQUEST,
+        | GraphqlBatchLimitExceeded
+        | PersistedQueryHashMismatch => StatusCode::BAD_REQUEST,
+        // Apollo's protocol: the client reads the code and retries with the text.
+        PersistedQueryNotFound => StatusCode::OK,
+        NotAcceptable => StatusCode::NOT_ACCEPTABLE,
         InvalidCredentials | InvalidToken => StatusCode::UNAUTHORIZED,
         WrongPassword => StatusCode::FORBIDDEN,
         KeyNotFound | SessionNotFound | NotFound => StatusCode::NOT_FOUND,

@@ -9,6 +9,7 @@ pub mod body;
 mod client;
 pub mod connection;
 mod errors;
+mod graphiql;
 pub mod graphql;
 pub mod json;
 mod request_log;
@@ -21,7 +22,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use axum::extract::Request;
-use axum::http::{HeaderValue, Method, header};
+use axum::http::{HeaderName, HeaderValue, Method, header};
 use axum::response::{IntoResponse, Response};
 use axum::{Router, middleware};
 use tower::{Service, ServiceBuilder};
@@ -40,8 +41,9 @@ pub fn app(
 {
     // Layers added later wrap the earlier ones: panics become JSON 500s
     // inside the request log, so those are logged with their status too.
+    let graphiql_on = state.graphql.graphiql;
     let router = rest::router()
-        .merge(graphql::router())
+        .merge(graphql::router(graphiql_on))
         .fallback(rest::not_found)
         .method_not_allowed_fallback(rest::method_not_allowed)
         .with_state(state)
@@ -84,7 +86,16 @@ pub fn cors(origins: Option<&str>) -> anyhow::Result<CorsLayer> {
     Ok(CorsLayer::new()
         .allow_origin(allow_origin)
         .allow_methods([Method::GET, Method::POST, Method::PUT, Method::DELETE])
-        .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE])
+        // What GraphQL clients send (contract section 10): Apollo names
+        // itself and forces a preflight with its own headers.
+        .allow_headers([
+            header::AUTHORIZATION,
+            header::CONTENT_TYPE,
+            HeaderName::from_static("apollographql-client-name"),
+            HeaderName::from_static("apollographql-client-version"),
+            HeaderName::from_static("apollo-require-preflight"),
+            request_log::REQUEST_ID,
+        ])
         .expose_headers([
             header::RETRY_AFTER,
             header::WWW_AUTHENTICATE,

@@ -22,7 +22,9 @@ mod errors;
 mod isolation;
 mod limits;
 mod operations;
+mod over_http;
 mod pagination;
+mod persisted;
 mod schema;
 mod transport;
 
@@ -447,12 +449,17 @@ fn protected_operations() -> Vec<(String, Value)> {
 }
 
 /// `GET /graphql?query=…` (plus more parameters), with a bearer token.
-async fn get_graphql(app: &TestApp, token: Option<&str>, params: &[(&str, &str)]) -> Reply {
+/// `/graphql?…` with `params` percent-encoded.
+fn graphql_get_path(params: &[(&str, &str)]) -> String {
     let query: Vec<String> = params
         .iter()
         .map(|(name, value)| format!("{name}={}", utf8_percent_encode(value, NON_ALPHANUMERIC)))
         .collect();
-    let mut request = app.get(&format!("/graphql?{}", query.join("&")));
+    format!("/graphql?{}", query.join("&"))
+}
+
+async fn get_graphql(app: &TestApp, token: Option<&str>, params: &[(&str, &str)]) -> Reply {
+    let mut request = app.get(&graphql_get_path(params));
     if let Some(token) = token {
         request = request.bearer_auth(token);
     }

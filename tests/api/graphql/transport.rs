@@ -122,7 +122,7 @@ backend_test!(get_runs_queries_but_never_mutations);
 
 async fn get_without_a_query_serves_graphiql(backend: Backend) {
     let app = TestApp::new(backend).await;
-    let reply = send(app.get("/graphql")).await;
+    let reply = send(app.get("/graphql").header("accept", "text/html")).await;
     assert_eq!(reply.status, StatusCode::OK, "{reply:?}");
     assert!(
         reply
@@ -131,12 +131,84 @@ async fn get_without_a_query_serves_graphiql(backend: Backend) {
         "{reply:?}"
     );
     assert!(reply.text.to_lowercase().contains("graphiql"), "{reply:?}");
+    let policy = reply.header("content-security-policy").unwrap_or_default();
+    assert!(policy.contains("default-src 'none'"), "{reply:?}");
+    assert!(policy.contains("script-src 'self'"), "{reply:?}");
+    assert!(!policy.contains("http"), "nothing external: {policy}");
     assert!(
-        reply.text.contains("/graphql"),
-        "the page names its endpoint: {reply:?}"
+        !reply.text.contains("//"),
+        "no external address in the page: {reply:?}"
     );
+
+    // Every asset the page names, and every file its styles name, is
+    // served by the server itself.
+    let mut pending = asset_paths(&reply.text, "/graphql/");
+    let mut seen = std::collections::BTreeSet::new();
+    while let Some(path) = pending.pop() {
+        if !seen.insert(path.clone()) {
+            continue;
+        }
+        let asset = send(app.get(&path)).await;
+        assert_eq!(asset.status, StatusCode::OK, "{path}: {asset:?}");
+        let content_type = asset.header("content-type").unwrap_or_default().to_owned();
+        assert!(!content_type.is_empty(), "{path} has a content type");
+        if content_type.starts_with("text/css") {
+            let folder = &path[..=path.rfind('/').unwrap_or(0)];
+            pending.extend(asset_paths(&asset.text, folder));
+        }
+        if path.ends_with(".js") {
+            assert!(
+                content_type.contains("javascript"),
+                "{path}: {content_type}"
+            );
+        }
+    }
+    assert!(
+        seen.len() >= 3,
+        "the page loads its scripts and styles: {seen:?}"
+    );
+    let missing = send(app.get("/graphql/assets/nothing-here.js")).await;
+    assert_eq!(missing.status, StatusCode::NOT_FOUND, "{missing:?}");
 }
 backend_independent_test!(get_without_a_query_serves_graphiql);
+
+/// The same-origin paths a page or stylesheet names in `src="…"`,
+/// `href="…"` or `url(…)`, resolved against `folder`; data URLs skipped.
+fn asset_paths(text: &str, folder: &str) -> Vec<String> {
+    let mut paths = Vec::new();
+    for opener in ["src=\"", "href=\"", "url(\"", "url('", "url("] {
+        for (start, _) in text.match_indices(opener) {
+            let rest = &text[start + opener.len()..];
+            let end = rest.find(['"', '\'', ')', '?', '#']).unwrap_or(rest.len());
+            let target = &rest[..end];
+            if target.is_empty() || target.starts_with("data:") || target.starts_with('"') {
+                continue;
+            }
+            assert!(!target.contains("//"), "an asset from elsewhere: {target}");
+            if let Some(absolute) = target.strip_prefix('/') {
+                paths.push(format!("/{absolute}"));
+            } else {
+                paths.push(format!("{folder}{}", target.trim_start_matches("./")));
+            }
+        }
+    }
+    paths
+}
+
+async fn graphiql_can_be_turned_off(backend: Backend) {
+    let app = TestApp::builder(backend)
+        .option("--graphiql", "false")
+        .build()
+        .await;
+    let reply = send(app.get("/graphql").header("accept", "text/html")).await;
+    assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{reply:?}");
+    assert_rejected(&reply.body, "INVALID_REQUEST");
+    let asset = send(app.get("/graphql/assets/init.js")).await;
+    assert_eq!(asset.status, StatusCode::NOT_FOUND, "{asset:?}");
+    let query = send(app.get(&graphql_get_path(&[("query", "{ __typename }")]))).await;
+    assert_eq!(query.status, StatusCode::OK, "{query:?}");
+}
+backend_independent_test!(graphiql_can_be_turned_off);
 
 async fn bodies_that_are_not_graphql_requests_are_invalid_request(backend: Backend) {
     let app = TestApp::new(backend).await;
