@@ -14,6 +14,7 @@
 //! Every test uses tokio's multi-thread runtime because the server applies
 //! migrations at start-up inside `block_in_place`.
 
+mod clients;
 mod connections;
 mod data;
 mod graphql;
