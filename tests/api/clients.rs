@@ -1,14 +1,15 @@
 //! Real GraphQL clients against the real server (contract section 10): the
 //! `graphql-http` package's GraphQL-over-HTTP audit, GraphiQL in Debian's
-//! Chromium with no network beyond the server, and the typed frontend
-//! example (`examples/web`: graphql-codegen types, urql). The Node programs
+//! Chromium with no network beyond the server, Apollo Client 4 (normalised
+//! cache, persisted queries, errors before execution), graphql-request 4
+//! and 7, and the typed frontend example (`examples/web`: graphql-codegen types, urql). The Node programs
 //! live in `tests/clients/` and `examples/web/`; `scripts/test` installs
 //! their packages (`npm ci`) and Chromium before the suite runs.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use crate::harness::{Backend, TestApp, backend_independent_test};
+use crate::harness::{Backend, TestApp, backend_independent_test, backend_test};
 
 fn project_path(relative: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join(relative)
@@ -64,6 +65,27 @@ async fn graphiql_runs_a_query_in_a_browser_offline(backend: Backend) {
     .await;
 }
 backend_independent_test!(graphiql_runs_a_query_in_a_browser_offline);
+
+async fn apollo_client_caches_persists_and_reads_errors(backend: Backend) {
+    let app = TestApp::new(backend).await;
+    let output = run_ok("tests/clients", "node", &["apollo.mjs", app.base_url()]).await;
+    let report = String::from_utf8_lossy(&output.stdout);
+    assert!(report.contains("all checks passed"), "{report}");
+}
+backend_test!(apollo_client_caches_persists_and_reads_errors);
+
+async fn graphql_request_old_and_new_read_every_answer(backend: Backend) {
+    let app = TestApp::new(backend).await;
+    let output = run_ok(
+        "tests/clients",
+        "node",
+        &["graphql-request.mjs", app.base_url()],
+    )
+    .await;
+    let report = String::from_utf8_lossy(&output.stdout);
+    assert!(report.contains("all checks passed"), "{report}");
+}
+backend_independent_test!(graphql_request_old_and_new_read_every_answer);
 
 /// The example is generated and type-checked once, then run against a
 /// server on each backend (one test, so two runs never regenerate the same

@@ -33,11 +33,27 @@ fn failed_before_execution(response: &async_graphql::Response) -> bool {
         && response.errors.iter().all(|error| error.path.is_empty())
 }
 
+/// The status of a response that failed before it executed, under
+/// `graphql-response+json`: its first error's (400 for parse, validation
+/// and limits; 200 for `PERSISTED_QUERY_NOT_FOUND`, as the contract and
+/// Apollo's protocol have it). `None` for everything else: 200.
+fn status_before_execution(
+    response: &async_graphql::Response,
+    format: ResponseFormat,
+) -> Option<StatusCode> {
+    if format != ResponseFormat::GraphqlResponseJson || !failed_before_execution(response) {
+        return None;
+    }
+    let first = response.errors.first()?.source::<AppError>()?;
+    Some(errors::status_of(first.code()))
+}
+
+/// The body of one response. `data` is left out only when the status says
+/// the request failed (GraphQL over HTTP: a 2xx answer carries `data`).
 fn body_of(response: &async_graphql::Response, format: ResponseFormat) -> Body<'_> {
-    let omit_data =
-        format == ResponseFormat::GraphqlResponseJson && failed_before_execution(response);
+    let failed = status_before_execution(response, format).is_some_and(|s| !s.is_success());
     Body {
-        data: (!omit_data).then_some(&response.data),
+        data: (!failed).then_some(&response.data),
         errors: &response.errors,
         extensions: &response.extensions,
     }
@@ -52,18 +68,10 @@ pub fn render(response: &BatchResponse, format: ResponseFormat) -> Response {
         BatchResponse::Batch(rs) => rs.iter().flat_map(|r| sources(&r.errors)).collect(),
     };
     let (json, status) = match response {
-        BatchResponse::Single(r) => {
-            let status = match failures.first() {
-                Some(first)
-                    if format == ResponseFormat::GraphqlResponseJson
-                        && failed_before_execution(r) =>
-                {
-                    errors::status_of(first.code())
-                }
-                _ => StatusCode::OK,
-            };
-            (serde_json::to_vec(&body_of(r, format)), status)
-        }
+        BatchResponse::Single(r) => (
+            serde_json::to_vec(&body_of(r, format)),
+            status_before_execution(r, format).unwrap_or(StatusCode::OK),
+        ),
         // Batching is outside the spec: every result rides in one 200.
         BatchResponse::Batch(rs) => (
             serde_json::to_vec(&rs.iter().map(|r| body_of(r, format)).collect::<Vec<_>>()),

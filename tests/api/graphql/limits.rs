@@ -347,12 +347,29 @@ async fn a_full_relay_page_fits_the_default_complexity_limit(backend: Backend) {
     // edges, plus pageInfo.
     let page = format!(
         "{{ entries(first: 100) {{
-            edges {{ cursor node {{ {ENTRY_FIELDS} }} }}
+            edges {{ cursor node {{ id {ENTRY_FIELDS} }} }}
             pageInfo {{ hasPreviousPage hasNextPage startCursor endCursor }} }} }}"
     );
     let body = gql(&app, Some(&token), &page, Value::Null).await;
     assert_no_errors(&body);
     assert_eq!(body["data"]["entries"]["edges"][0]["node"]["key"], "one");
+
+    // Both lists of the page: 1 + 100 x 8 + 1 + 100 x 6 + 5 + 1, refused with the
+    // cost and the limit in the message.
+    let both = page.replace(
+        "pageInfo",
+        &format!("nodes {{ id {ENTRY_FIELDS} }} pageInfo"),
+    );
+    let body = gql(&app, Some(&token), &both, Value::Null).await;
+    assert_rejected(&body, "GRAPHQL_COMPLEXITY_LIMIT_EXCEEDED");
+    let message = errors_of(&body)[0]["message"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    assert!(
+        message.contains("1408") && message.contains("1000"),
+        "{message}"
+    );
 }
 backend_test!(a_full_relay_page_fits_the_default_complexity_limit);
 

@@ -36,6 +36,11 @@ async fn a_known_hash_runs_without_its_text(backend: Backend) {
     )
     .await;
     assert_eq!(reply.status, StatusCode::OK, "{reply:?}");
+    // A 2xx answer carries `data` (GraphQL over HTTP), null here.
+    assert!(
+        reply.body.get("data").is_some_and(Value::is_null),
+        "{reply:?}"
+    );
     assert_code(&reply.body, "PERSISTED_QUERY_NOT_FOUND");
     assert_eq!(
         errors_of(&reply.body)[0]["message"],
