@@ -30,6 +30,16 @@ struct Cached {
     document: ExecutableDocument,
     /// What this entry holds: the parsed document and its text.
     bytes: usize,
+    /// The document has passed async-graphql's full validation once.
+    validated: bool,
+}
+
+/// A remembered document, and whether it has passed full validation.
+pub struct CachedDocument {
+    /// A copy of the parsed document, for the request to own.
+    pub document: ExecutableDocument,
+    /// See [`DocumentCache::mark_validated`].
+    pub validated: bool,
 }
 
 impl DocumentCache {
@@ -45,11 +55,22 @@ impl DocumentCache {
     }
 
     /// The parsed document for `query`, if remembered.
-    pub fn get(&self, query: &str) -> Option<ExecutableDocument> {
+    pub fn get(&self, query: &str) -> Option<CachedDocument> {
         self.lock()
             .documents
             .get(query)
-            .map(|cached| cached.document.clone())
+            .map(|cached| CachedDocument {
+                document: cached.document.clone(),
+                validated: cached.validated,
+            })
+    }
+
+    /// Records that `query`'s document passed every validation rule (with
+    /// the variables of one request; only variable values can still fail).
+    pub fn mark_validated(&self, query: &str) {
+        if let Some(cached) = self.lock().documents.peek_mut(query) {
+            cached.validated = true;
+        }
     }
 
     /// Remembers a document that parsed (errors are cheap to redo), making
@@ -75,7 +96,11 @@ impl DocumentCache {
             inner.held_bytes -= evicted.bytes;
         }
         inner.held_bytes += bytes;
-        let cached = Cached { document, bytes };
+        let cached = Cached {
+            document,
+            bytes,
+            validated: false,
+        };
         inner.documents.put(Arc::from(query), cached);
     }
 
@@ -110,7 +135,17 @@ mod tests {
             cache.put(text, &parsed(text));
             assert!(cache.held_bytes() <= 256 * 1024);
         }
-        assert!(cache.get(&texts[499]).is_some());
+        assert!(
+            cache
+                .get(&texts[499])
+                .is_some_and(|cached| !cached.validated)
+        );
+        cache.mark_validated(&texts[499]);
+        assert!(
+            cache
+                .get(&texts[499])
+                .is_some_and(|cached| cached.validated)
+        );
         assert!(cache.get(&texts[0]).is_none());
     }
 

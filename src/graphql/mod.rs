@@ -17,7 +17,9 @@ mod sessions;
 
 use std::sync::Arc;
 
-use async_graphql::{Context, EmptySubscription, MergedObject, SDLExportOptions, Schema};
+use async_graphql::{
+    Context, EmptySubscription, MergedObject, SDLExportOptions, Schema, ValidationMode,
+};
 
 use crate::error::AppError;
 use crate::model::{Caller, ClientInfo};
@@ -70,11 +72,15 @@ pub struct RequestContext {
 pub fn build_executor(service: Arc<Service>, limits: Limits, persisted_bytes: usize) -> Executor {
     // No `limit_depth` or `limit_complexity`: the executor checks both,
     // without expanding fragment spreads as async-graphql would.
-    let schema = Schema::build(Query::default(), Mutation::default(), EmptySubscription)
-        .data(service)
-        .finish();
+    let schema = |mode| {
+        Schema::build(Query::default(), Mutation::default(), EmptySubscription)
+            .data(Arc::clone(&service))
+            .validation_mode(mode)
+            .finish()
+    };
     Executor::new(
-        schema,
+        schema(ValidationMode::Strict),
+        schema(ValidationMode::Fast),
         limits,
         CONNECTIONS,
         DOCUMENT_CACHE_BYTES,

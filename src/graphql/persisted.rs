@@ -5,7 +5,7 @@
 //! by hash in an LRU bounded by the bytes they hold, so no sequence of
 //! requests can grow it past `capacity_bytes`.
 
-use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use async_graphql::{Request, Value};
 use lru::LruCache;
@@ -13,9 +13,13 @@ use sha2::{Digest, Sha256};
 
 use crate::error::{AppError, ErrorCode};
 
-/// What a kept text costs besides its bytes: its key, the LRU's node and
-/// the map's slot (measured loosely; the bound is what matters).
+/// What a kept text costs besides its bytes: its key, the `Arc`'s counts,
+/// the LRU's node and the map's slot (measured loosely; the bound is what
+/// matters).
 const ENTRY_OVERHEAD_BYTES: usize = 160;
+
+/// A SHA-256 digest, the store's key.
+type Digest32 = [u8; 32];
 
 /// The store of query texts by their SHA-256, shared by all requests.
 pub struct PersistedQueries {
@@ -24,8 +28,8 @@ pub struct PersistedQueries {
 }
 
 struct Inner {
-    /// Lower-case hex SHA-256 → the query text.
-    texts: LruCache<String, String>,
+    /// SHA-256 → the query text.
+    texts: LruCache<Digest32, Arc<str>>,
     held_bytes: usize,
 }
 
@@ -41,53 +45,53 @@ impl PersistedQueries {
         }
     }
 
-    /// Fills in the text of a hash-only request, or checks and remembers
-    /// the text a request sends with its hash. Requests without the
-    /// extension pass untouched.
-    pub fn resolve(&self, request: &mut Request) -> Result<(), AppError> {
+    /// The text a request runs: for a hash-only request, the remembered
+    /// text (`PERSISTED_QUERY_NOT_FOUND` when there is none); for a text
+    /// sent with its hash, the text, checked and remembered. `None` for a
+    /// request without the extension: it runs its own `query`.
+    pub fn resolve(&self, request: &Request) -> Result<Option<Arc<str>>, AppError> {
         let Some(extension) = request.extensions.get("persistedQuery") else {
-            return Ok(());
+            return Ok(None);
         };
         let hash = requested_hash(extension)?;
         if request.query.is_empty() {
             let text = self.lock().texts.get(&hash).cloned();
-            request.query = text.ok_or_else(|| {
+            return text.map(Some).ok_or_else(|| {
                 // Apollo's clients recognise this exact message as well as the code.
                 AppError::new(ErrorCode::PersistedQueryNotFound, "PersistedQueryNotFound")
-            })?;
-            return Ok(());
+            });
         }
-        let actual = format!("{:x}", Sha256::digest(request.query.as_bytes()));
-        if actual != hash {
+        if Sha256::digest(request.query.as_bytes())[..] != hash[..] {
             return Err(AppError::new(
                 ErrorCode::PersistedQueryHashMismatch,
                 "extensions.persistedQuery.sha256Hash is not the SHA-256 of the query text.",
             ));
         }
-        self.remember(hash, &request.query);
-        Ok(())
+        Ok(Some(self.remember(hash, &request.query)))
     }
 
-    fn remember(&self, hash: String, text: &str) {
-        let bytes = text.len() + hash.len() + ENTRY_OVERHEAD_BYTES;
+    /// Keeps `text` under `hash` (unless it is too big to keep) and returns it.
+    fn remember(&self, hash: Digest32, text: &str) -> Arc<str> {
+        let bytes = text.len() + ENTRY_OVERHEAD_BYTES;
+        let mut inner = self.lock();
+        if let Some(kept) = inner.texts.get(&hash) {
+            return Arc::clone(kept);
+        }
+        let text: Arc<str> = Arc::from(text);
         // One text may take a sixteenth of the store at most, so a few huge
         // documents cannot flush every common one.
         if bytes > self.capacity_bytes / 16 {
-            return;
-        }
-        let mut inner = self.lock();
-        if inner.texts.contains(&hash) {
-            inner.texts.promote(&hash);
-            return;
+            return text;
         }
         while inner.held_bytes + bytes > self.capacity_bytes {
-            let Some((old_hash, old_text)) = inner.texts.pop_lru() else {
+            let Some((_, old_text)) = inner.texts.pop_lru() else {
                 break;
             };
-            inner.held_bytes -= old_text.len() + old_hash.len() + ENTRY_OVERHEAD_BYTES;
+            inner.held_bytes -= old_text.len() + ENTRY_OVERHEAD_BYTES;
         }
-        inner.texts.put(hash, text.to_owned());
+        inner.texts.put(hash, Arc::clone(&text));
         inner.held_bytes += bytes;
+        text
     }
 
     fn lock(&self) -> MutexGuard<'_, Inner> {
@@ -96,8 +100,9 @@ impl PersistedQueries {
     }
 }
 
-/// The lower-case hash of a well-formed `persistedQuery` extension.
-fn requested_hash(extension: &Value) -> Result<String, AppError> {
+/// The digest a well-formed `persistedQuery` extension names (its hex in
+/// either case).
+fn requested_hash(extension: &Value) -> Result<Digest32, AppError> {
     let malformed = || {
         AppError::new(
             ErrorCode::InvalidRequest,
@@ -109,14 +114,21 @@ fn requested_hash(extension: &Value) -> Result<String, AppError> {
     };
     let version_is_1 =
         matches!(fields.get("version"), Some(Value::Number(n)) if n.as_u64() == Some(1));
-    let hash = match fields.get("sha256Hash") {
-        Some(Value::String(hash)) => hash,
-        _ => return Err(malformed()),
+    let Some(Value::String(hex)) = fields.get("sha256Hash") else {
+        return Err(malformed());
     };
-    if !version_is_1 || hash.len() != 64 || !hash.bytes().all(|b| b.is_ascii_hexdigit()) {
+    let mut digest = [0u8; 32];
+    let decoded = hex.len() == 64
+        && hex.is_ascii()
+        && digest.iter_mut().enumerate().all(|(i, byte)| {
+            u8::from_str_radix(&hex[2 * i..2 * i + 2], 16)
+                .map(|b| *byte = b)
+                .is_ok()
+        });
+    if !version_is_1 || !decoded {
         return Err(malformed());
     }
-    Ok(hash.to_ascii_lowercase())
+    Ok(digest)
 }
 
 #[cfg(test)]
@@ -143,21 +155,21 @@ mod tests {
     fn a_hash_only_request_is_unknown_until_its_text_is_sent() {
         let store = PersistedQueries::new(1 << 20);
         let hash = hash_of(QUERY);
-        let error = store.resolve(&mut with_hash("", &hash)).unwrap_err();
+        let error = store.resolve(&with_hash("", &hash)).unwrap_err();
         assert_eq!(error.code(), ErrorCode::PersistedQueryNotFound);
-        store.resolve(&mut with_hash(QUERY, &hash)).unwrap();
-        let mut hash_only = with_hash("", &hash.to_ascii_uppercase());
-        store.resolve(&mut hash_only).unwrap();
-        assert_eq!(hash_only.query, QUERY);
+        store.resolve(&with_hash(QUERY, &hash)).unwrap();
+        let hash_only = with_hash("", &hash.to_ascii_uppercase());
+        assert_eq!(store.resolve(&hash_only).unwrap().as_deref(), Some(QUERY));
+        assert_eq!(store.resolve(&Request::new(QUERY)).unwrap(), None);
     }
 
     #[test]
     fn a_text_with_another_texts_hash_is_refused_and_not_kept() {
         let store = PersistedQueries::new(1 << 20);
         let wrong = hash_of("{ other }");
-        let error = store.resolve(&mut with_hash(QUERY, &wrong)).unwrap_err();
+        let error = store.resolve(&with_hash(QUERY, &wrong)).unwrap_err();
         assert_eq!(error.code(), ErrorCode::PersistedQueryHashMismatch);
-        let error = store.resolve(&mut with_hash("", &wrong)).unwrap_err();
+        let error = store.resolve(&with_hash("", &wrong)).unwrap_err();
         assert_eq!(error.code(), ErrorCode::PersistedQueryNotFound);
     }
 
@@ -165,7 +177,7 @@ mod tests {
     fn malformed_extensions_are_invalid_requests() {
         let store = PersistedQueries::new(1 << 20);
         for hash in ["", "abc", &"g".repeat(64)] {
-            let error = store.resolve(&mut with_hash(QUERY, hash)).unwrap_err();
+            let error = store.resolve(&with_hash(QUERY, hash)).unwrap_err();
             assert_eq!(error.code(), ErrorCode::InvalidRequest, "{hash:?}");
         }
         let mut request = Request::new(QUERY);
@@ -175,7 +187,7 @@ mod tests {
             Value::from_json(extension).unwrap(),
         );
         assert_eq!(
-            store.resolve(&mut request).unwrap_err().code(),
+            store.resolve(&request).unwrap_err().code(),
             ErrorCode::InvalidRequest
         );
     }
@@ -186,19 +198,14 @@ mod tests {
         let store = PersistedQueries::new(capacity);
         for n in 0..2_000 {
             let text = format!("{{ entry(key: \"{n:0>200}\") {{ value }} }}");
-            store
-                .resolve(&mut with_hash(&text, &hash_of(&text)))
-                .unwrap();
+            store.resolve(&with_hash(&text, &hash_of(&text))).unwrap();
             assert!(store.lock().held_bytes <= capacity);
         }
         let newest = format!("{{ entry(key: \"{:0>200}\") {{ value }} }}", 1_999);
-        let mut hash_only = with_hash("", &hash_of(&newest));
-        store.resolve(&mut hash_only).unwrap();
+        let hash_only = with_hash("", &hash_of(&newest));
+        let kept = store.resolve(&hash_only).unwrap();
+        assert_eq!(kept.as_deref(), Some(newest.as_str()));
         let oldest = format!("{{ entry(key: \"{:0>200}\") {{ value }} }}", 0);
-        assert!(
-            store
-                .resolve(&mut with_hash("", &hash_of(&oldest)))
-                .is_err()
-        );
+        assert!(store.resolve(&with_hash("", &hash_of(&oldest))).is_err());
     }
 }

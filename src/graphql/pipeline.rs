@@ -13,21 +13,26 @@
 //! lookup by type name per field). The profile showed that, not the checks,
 //! as the cost.
 
-use async_graphql::parser::types::ExecutableDocument;
+use std::sync::Arc;
+
+use async_graphql::parser::types::{ExecutableDocument, OperationType};
 use async_graphql::{BatchRequest, BatchResponse, Request, Response, ServerError, ServerResult};
 
-use super::AppSchema;
 use super::cost::Connections;
-use super::document_cache::DocumentCache;
+use super::document_cache::{CachedDocument, DocumentCache};
 use super::errors::{code_uncoded_errors, server_error};
 use super::limits::{Limits, check_document};
 use super::nesting::{MAX_NESTING, bracket_depth};
 use super::persisted::PersistedQueries;
+use super::{AppSchema, RequestContext};
 use crate::error::{AppError, ErrorCode};
 
 /// The schema with the parsed-document cache and the document checks.
 pub struct Executor {
     schema: AppSchema,
+    /// The same schema with async-graphql's `Fast` validation, for queries
+    /// whose document has passed the full validation before (see `execute`).
+    revalidating_less: AppSchema,
     documents: DocumentCache,
     persisted: PersistedQueries,
     limits: Limits,
@@ -36,11 +41,12 @@ pub struct Executor {
 
 impl Executor {
     /// Wraps `schema` (built without depth or complexity limits: `limits`
-    /// are checked here) with a cache of parsed documents holding up to
+    /// are checked here) and its copy in `Fast` validation mode with a cache of parsed documents holding up to
     /// `cache_bytes`, and a store of persisted query texts holding up to
     /// `persisted_bytes`. `connections` names the schema's connection fields.
     pub fn new(
         schema: AppSchema,
+        revalidating_less: AppSchema,
         limits: Limits,
         connections: Connections,
         cache_bytes: usize,
@@ -48,6 +54,7 @@ impl Executor {
     ) -> Self {
         Self {
             schema,
+            revalidating_less,
             documents: DocumentCache::new(cache_bytes),
             persisted: PersistedQueries::new(persisted_bytes),
             limits,
@@ -71,18 +78,46 @@ impl Executor {
         Ok(())
     }
 
-    /// Runs one request; `read_only` (a GET) refuses mutations. A request
-    /// that carries only a persisted query's hash runs the remembered text.
-    pub async fn execute(&self, mut request: Request, read_only: bool) -> Response {
-        if let Err(error) = self.persisted.resolve(&mut request) {
-            return Response::from_errors(vec![server_error(error, Vec::new())]);
-        }
-        let document = match self.document(&request.query) {
-            Ok(document) => document,
+    /// Runs one request for the caller `context`; `read_only` (a GET)
+    /// refuses mutations. A request that carries only a persisted query's
+    /// hash runs the remembered text.
+    ///
+    /// async-graphql validates every document on every request, which was
+    /// a third of a small query's time. Validation depends on the document
+    /// and, for arguments given as variables, on the variables' values. So
+    /// a query whose document has passed the full validation once runs
+    /// with the `Fast` rules (cycles and limits only); a variable of the
+    /// wrong type then fails when its resolver reads it, as an error
+    /// without an [`AppError`](crate::error::AppError), and the query runs
+    /// again with every rule, so the answer is exactly the full
+    /// validation's. Queries only: a mutation's first field could have
+    /// written before a later one failed, so mutations are always validated
+    /// in full.
+    pub async fn execute(
+        &self,
+        mut request: Request,
+        context: RequestContext,
+        read_only: bool,
+    ) -> Response {
+        // The text runs from one of two places; neither is copied.
+        let (remembered, own): (Arc<str>, String);
+        let query: &str = match self.persisted.resolve(&request) {
+            Ok(Some(text)) => {
+                remembered = text;
+                &remembered
+            }
+            Ok(None) => {
+                own = std::mem::take(&mut request.query);
+                &own
+            }
+            Err(error) => return Response::from_errors(vec![server_error(error, Vec::new())]),
+        };
+        let cached = match self.document(query) {
+            Ok(cached) => cached,
             Err(error) => return Response::from_errors(vec![error]),
         };
         let checked = check_document(
-            &document,
+            &cached.document,
             &request.variables,
             read_only,
             &self.limits,
@@ -91,22 +126,50 @@ impl Executor {
         if let Err(error) = checked {
             return Response::from_errors(vec![error]);
         }
-        request.set_parsed_query(document);
-        let mut response = self.schema.execute(request).await;
+        let mut response = if cached.validated && only_queries(&cached.document) {
+            let mut again = Request::new("").variables(request.variables.clone());
+            again.operation_name = request.operation_name.clone();
+            let response = (self.revalidating_less)
+                .execute(parsed(request, cached.document, context.clone()))
+                .await;
+            match self.documents.get(query) {
+                Some(fresh) if !response.errors.iter().all(has_app_error) => {
+                    self.schema
+                        .execute(parsed(again, fresh.document, context))
+                        .await
+                }
+                _ => response,
+            }
+        } else {
+            let response = self
+                .schema
+                .execute(parsed(request, cached.document, context))
+                .await;
+            // An error without a path may be validation's; anything else ran.
+            if response.errors.iter().all(|error| !error.path.is_empty()) {
+                self.documents.mark_validated(query);
+            }
+            response
+        };
         code_uncoded_errors(&mut response);
         response
     }
 
     /// Runs a batch's requests one after another, as async-graphql does.
-    pub async fn execute_batch(&self, batch: BatchRequest, read_only: bool) -> BatchResponse {
+    pub async fn execute_batch(
+        &self,
+        batch: BatchRequest,
+        context: RequestContext,
+        read_only: bool,
+    ) -> BatchResponse {
         match batch {
             BatchRequest::Single(request) => {
-                BatchResponse::Single(self.execute(request, read_only).await)
+                BatchResponse::Single(self.execute(request, context, read_only).await)
             }
             BatchRequest::Batch(requests) => {
                 let mut responses = Vec::with_capacity(requests.len());
                 for request in requests {
-                    responses.push(self.execute(request, read_only).await);
+                    responses.push(self.execute(request, context.clone(), read_only).await);
                 }
                 BatchResponse::Batch(responses)
             }
@@ -114,9 +177,9 @@ impl Executor {
     }
 
     /// The parsed document, from the cache or parsed now (and remembered).
-    fn document(&self, query: &str) -> ServerResult<ExecutableDocument> {
-        if let Some(document) = self.documents.get(query) {
-            return Ok(document);
+    fn document(&self, query: &str) -> ServerResult<CachedDocument> {
+        if let Some(cached) = self.documents.get(query) {
+            return Ok(cached);
         }
         let nesting = bracket_depth(query);
         if nesting > MAX_NESTING {
@@ -132,6 +195,31 @@ impl Executor {
             server_error(coded, error.locations)
         })?;
         self.documents.put(query, &document);
-        Ok(document)
+        Ok(CachedDocument {
+            document,
+            validated: false,
+        })
     }
+}
+
+/// `request` ready to run: its parsed `document` and its caller's `context`.
+fn parsed(mut request: Request, document: ExecutableDocument, context: RequestContext) -> Request {
+    request.set_parsed_query(document);
+    request.data(context)
+}
+
+/// True when every operation of `document` is a query (no mutation can
+/// have run when a later field fails).
+fn only_queries(document: &ExecutableDocument) -> bool {
+    document
+        .operations
+        .iter()
+        .all(|(_, operation)| operation.node.ty == OperationType::Query)
+}
+
+/// True for an error raised by datakeep's own code (a resolver, a limit),
+/// false for one async-graphql raised itself, such as a variable of the
+/// wrong type found only when its resolver read it.
+fn has_app_error(error: &ServerError) -> bool {
+    error.source::<crate::error::AppError>().is_some()
 }

@@ -86,10 +86,7 @@ async fn execute_post(
         return request_error(&error, format);
     }
     let context = request_context(&headers, client);
-    let response = endpoint
-        .executor
-        .execute_batch(batch.data(context), false)
-        .await;
+    let response = endpoint.executor.execute_batch(batch, context, false).await;
     render(&response, format)
 }
 
@@ -121,7 +118,7 @@ async fn query_or_graphiql(
         return request_error(&error, format);
     }
     let context = request_context(&headers, client);
-    let response = endpoint.executor.execute(request.data(context), true).await;
+    let response = endpoint.executor.execute(request, context, true).await;
     render(&BatchResponse::Single(response), format)
 }
 

@@ -212,3 +212,60 @@ async fn the_preflight_admits_graphql_client_headers(backend: Backend) {
     }
 }
 backend_independent_test!(the_preflight_admits_graphql_client_headers);
+
+/// A query's document is fully validated once; later requests skip the
+/// rules that cannot change (see `graphql/pipeline.rs`). A variable of the
+/// wrong type must still get exactly the full validation's answer.
+async fn bad_variables_get_the_same_answer_after_the_document_is_known(backend: Backend) {
+    let app = TestApp::new(backend).await;
+    let token = signed_in(&app).await;
+    store(&app, &token, "k", "v").await;
+    let documents = [
+        (
+            "query Page($n: Int!) { entries(first: $n) { nodes { key } } }",
+            json!({ "n": 5 }),
+            vec![
+                json!({ "n": "five" }),
+                json!({}),
+                json!({ "n": 5_000_000_000_i64 }),
+            ],
+        ),
+        (
+            "query One($k: String!) { entry(key: $k) { value } }",
+            json!({ "k": "k" }),
+            vec![
+                json!({ "k": 5 }),
+                json!({ "k": null }),
+                json!({ "k": ["k"] }),
+            ],
+        ),
+    ];
+    for (query, good, bads) in documents {
+        let ask = |variables: &Value| {
+            send(
+                app.post_json(
+                    "/graphql",
+                    &json!({ "query": query, "variables": variables }),
+                )
+                .bearer_auth(&token)
+                .header("accept", GRAPHQL_RESPONSE),
+            )
+        };
+        let mut before = Vec::new();
+        for bad in &bads {
+            before.push(ask(bad).await);
+        }
+        for _ in 0..2 {
+            let reply = ask(&good).await;
+            assert_eq!(reply.status, StatusCode::OK, "{reply:?}");
+            assert_no_errors(&reply.body);
+        }
+        for (bad, first) in bads.iter().zip(before) {
+            let reply = ask(bad).await;
+            assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{bad}: {reply:?}");
+            assert_code(&reply.body, "GRAPHQL_VALIDATION_FAILED");
+            assert_eq!(reply.body, first.body, "{bad}: the same answer as before");
+        }
+    }
+}
+backend_test!(bad_variables_get_the_same_answer_after_the_document_is_known);
