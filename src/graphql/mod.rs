@@ -3,6 +3,7 @@
 //! in as [`RequestContext`]. Resolvers are thin: one service call each.
 
 mod accounts;
+mod client_request;
 mod cost;
 mod document_cache;
 mod document_size;
@@ -25,6 +26,7 @@ use crate::error::AppError;
 use crate::model::{Caller, ClientInfo};
 use crate::service::{Service, validation};
 
+pub use client_request::{ClientBatch, ClientRequest, PersistedQuery, RequestExtensions};
 pub use limits::Limits;
 pub use pipeline::Executor;
 

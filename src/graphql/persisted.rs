@@ -7,10 +7,10 @@
 
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
-use async_graphql::{Request, Value};
 use lru::LruCache;
 use sha2::{Digest, Sha256};
 
+use super::client_request::PersistedQuery;
 use crate::error::{AppError, ErrorCode};
 
 /// What a kept text costs besides its bytes: its key, the `Arc`'s counts,
@@ -45,29 +45,40 @@ impl PersistedQueries {
         }
     }
 
-    /// The text a request runs: for a hash-only request, the remembered
-    /// text (`PERSISTED_QUERY_NOT_FOUND` when there is none); for a text
-    /// sent with its hash, the text, checked and remembered. `None` for a
-    /// request without the extension: it runs its own `query`.
-    pub fn resolve(&self, request: &Request) -> Result<Option<Arc<str>>, AppError> {
-        let Some(extension) = request.extensions.get("persistedQuery") else {
-            return Ok(None);
+    /// The text a request runs: for a hash-only request (empty `query`),
+    /// the remembered text (`PERSISTED_QUERY_NOT_FOUND` when there is
+    /// none); for a text sent with its hash, the text, checked and
+    /// remembered. `None` for a request without the extension: it runs
+    /// its own `query`.
+    pub fn resolve(
+        &self,
+        query: &str,
+        extension: Option<&PersistedQuery>,
+    ) -> Result<Option<Arc<str>>, AppError> {
+        let hash = match extension {
+            None => return Ok(None),
+            Some(PersistedQuery::Sha256(hash)) => *hash,
+            Some(PersistedQuery::Malformed) => {
+                return Err(AppError::new(
+                    ErrorCode::InvalidRequest,
+                    "extensions.persistedQuery must be {\"version\": 1, \"sha256Hash\": <64 hex digits>}.",
+                ));
+            }
         };
-        let hash = requested_hash(extension)?;
-        if request.query.is_empty() {
+        if query.is_empty() {
             let text = self.lock().texts.get(&hash).cloned();
             return text.map(Some).ok_or_else(|| {
                 // Apollo's clients recognise this exact message as well as the code.
                 AppError::new(ErrorCode::PersistedQueryNotFound, "PersistedQueryNotFound")
             });
         }
-        if Sha256::digest(request.query.as_bytes())[..] != hash[..] {
+        if Sha256::digest(query.as_bytes())[..] != hash[..] {
             return Err(AppError::new(
                 ErrorCode::PersistedQueryHashMismatch,
                 "extensions.persistedQuery.sha256Hash is not the SHA-256 of the query text.",
             ));
         }
-        Ok(Some(self.remember(hash, &request.query)))
+        Ok(Some(self.remember(hash, query)))
     }
 
     /// Keeps `text` under `hash` (unless it is too big to keep) and returns it.
@@ -100,112 +111,62 @@ impl PersistedQueries {
     }
 }
 
-/// The digest a well-formed `persistedQuery` extension names (its hex in
-/// either case).
-fn requested_hash(extension: &Value) -> Result<Digest32, AppError> {
-    let malformed = || {
-        AppError::new(
-            ErrorCode::InvalidRequest,
-            "extensions.persistedQuery must be {\"version\": 1, \"sha256Hash\": <64 hex digits>}.",
-        )
-    };
-    let Value::Object(fields) = extension else {
-        return Err(malformed());
-    };
-    let version_is_1 =
-        matches!(fields.get("version"), Some(Value::Number(n)) if n.as_u64() == Some(1));
-    let Some(Value::String(hex)) = fields.get("sha256Hash") else {
-        return Err(malformed());
-    };
-    let mut digest = [0u8; 32];
-    let decoded = hex.len() == 64
-        && hex.is_ascii()
-        && digest.iter_mut().enumerate().all(|(i, byte)| {
-            u8::from_str_radix(&hex[2 * i..2 * i + 2], 16)
-                .map(|b| *byte = b)
-                .is_ok()
-        });
-    if !version_is_1 || !decoded {
-        return Err(malformed());
-    }
-    Ok(digest)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn with_hash(query: &str, hash: &str) -> Request {
-        let mut request = Request::new(query);
-        let extension = serde_json::json!({ "version": 1, "sha256Hash": hash });
-        request.extensions.insert(
-            "persistedQuery".to_owned(),
-            Value::from_json(extension).unwrap(),
-        );
-        request
-    }
-
     const QUERY: &str = "{ me { id } }";
 
-    fn hash_of(text: &str) -> String {
-        format!("{:x}", Sha256::digest(text.as_bytes()))
+    fn digest_of(text: &str) -> [u8; 32] {
+        Sha256::digest(text.as_bytes()).into()
+    }
+
+    fn sha256(text: &str) -> Option<PersistedQuery> {
+        Some(PersistedQuery::Sha256(digest_of(text)))
     }
 
     #[test]
     fn a_hash_only_request_is_unknown_until_its_text_is_sent() {
         let store = PersistedQueries::new(1 << 20);
-        let hash = hash_of(QUERY);
-        let error = store.resolve(&with_hash("", &hash)).unwrap_err();
+        let error = store.resolve("", sha256(QUERY).as_ref()).unwrap_err();
         assert_eq!(error.code(), ErrorCode::PersistedQueryNotFound);
-        store.resolve(&with_hash(QUERY, &hash)).unwrap();
-        let hash_only = with_hash("", &hash.to_ascii_uppercase());
-        assert_eq!(store.resolve(&hash_only).unwrap().as_deref(), Some(QUERY));
-        assert_eq!(store.resolve(&Request::new(QUERY)).unwrap(), None);
+        let sent = store.resolve(QUERY, sha256(QUERY).as_ref()).unwrap();
+        assert_eq!(sent.as_deref(), Some(QUERY));
+        let remembered = store.resolve("", sha256(QUERY).as_ref()).unwrap();
+        assert_eq!(remembered.as_deref(), Some(QUERY));
+        assert_eq!(store.resolve(QUERY, None).unwrap(), None);
     }
 
     #[test]
     fn a_text_with_another_texts_hash_is_refused_and_not_kept() {
         let store = PersistedQueries::new(1 << 20);
-        let wrong = hash_of("{ other }");
-        let error = store.resolve(&with_hash(QUERY, &wrong)).unwrap_err();
+        let wrong = sha256("{ other }");
+        let error = store.resolve(QUERY, wrong.as_ref()).unwrap_err();
         assert_eq!(error.code(), ErrorCode::PersistedQueryHashMismatch);
-        let error = store.resolve(&with_hash("", &wrong)).unwrap_err();
+        let error = store.resolve("", wrong.as_ref()).unwrap_err();
         assert_eq!(error.code(), ErrorCode::PersistedQueryNotFound);
     }
 
     #[test]
-    fn malformed_extensions_are_invalid_requests() {
+    fn a_malformed_extension_is_an_invalid_request() {
         let store = PersistedQueries::new(1 << 20);
-        for hash in ["", "abc", &"g".repeat(64)] {
-            let error = store.resolve(&with_hash(QUERY, hash)).unwrap_err();
-            assert_eq!(error.code(), ErrorCode::InvalidRequest, "{hash:?}");
-        }
-        let mut request = Request::new(QUERY);
-        let extension = serde_json::json!({ "version": 2, "sha256Hash": hash_of(QUERY) });
-        request.extensions.insert(
-            "persistedQuery".to_owned(),
-            Value::from_json(extension).unwrap(),
-        );
-        assert_eq!(
-            store.resolve(&request).unwrap_err().code(),
-            ErrorCode::InvalidRequest
-        );
+        let error = store
+            .resolve(QUERY, Some(&PersistedQuery::Malformed))
+            .unwrap_err();
+        assert_eq!(error.code(), ErrorCode::InvalidRequest);
     }
 
     #[test]
     fn the_store_stays_within_its_bytes() {
         let capacity = 64 * 1024;
         let store = PersistedQueries::new(capacity);
+        let text = |n: usize| format!("{{ entry(key: \"{n:0>200}\") {{ value }} }}");
         for n in 0..2_000 {
-            let text = format!("{{ entry(key: \"{n:0>200}\") {{ value }} }}");
-            store.resolve(&with_hash(&text, &hash_of(&text))).unwrap();
+            store.resolve(&text(n), sha256(&text(n)).as_ref()).unwrap();
             assert!(store.lock().held_bytes <= capacity);
         }
-        let newest = format!("{{ entry(key: \"{:0>200}\") {{ value }} }}", 1_999);
-        let hash_only = with_hash("", &hash_of(&newest));
-        let kept = store.resolve(&hash_only).unwrap();
-        assert_eq!(kept.as_deref(), Some(newest.as_str()));
-        let oldest = format!("{{ entry(key: \"{:0>200}\") {{ value }} }}", 0);
-        assert!(store.resolve(&with_hash("", &hash_of(&oldest))).is_err());
+        let newest = store.resolve("", sha256(&text(1_999)).as_ref()).unwrap();
+        assert_eq!(newest.as_deref(), Some(text(1_999).as_str()));
+        assert!(store.resolve("", sha256(&text(0)).as_ref()).is_err());
     }
 }

@@ -13,11 +13,10 @@
 //! lookup by type name per field). The profile showed that, not the checks,
 //! as the cost.
 
-use std::sync::Arc;
-
 use async_graphql::parser::types::{ExecutableDocument, OperationType};
-use async_graphql::{BatchRequest, BatchResponse, Request, Response, ServerError, ServerResult};
+use async_graphql::{BatchResponse, Request, Response, ServerError, ServerResult};
 
+use super::client_request::{ClientBatch, ClientRequest};
 use super::cost::Connections;
 use super::document_cache::{CachedDocument, DocumentCache};
 use super::errors::{code_uncoded_errors, server_error};
@@ -95,30 +94,32 @@ impl Executor {
     /// in full.
     pub async fn execute(
         &self,
-        mut request: Request,
+        client_request: ClientRequest,
         context: RequestContext,
         read_only: bool,
     ) -> Response {
-        // The text runs from one of two places; neither is copied.
-        let (remembered, own): (Arc<str>, String);
-        let query: &str = match self.persisted.resolve(&request) {
-            Ok(Some(text)) => {
-                remembered = text;
-                &remembered
-            }
-            Ok(None) => {
-                own = std::mem::take(&mut request.query);
-                &own
-            }
+        let ClientRequest {
+            query: own,
+            operation_name,
+            variables,
+            ..
+        } = &client_request;
+        let remembered = match self
+            .persisted
+            .resolve(own, client_request.persisted_query())
+        {
+            Ok(remembered) => remembered,
             Err(error) => return Response::from_errors(vec![server_error(error, Vec::new())]),
         };
+        // The text runs from one of two places; neither is copied.
+        let query: &str = remembered.as_deref().unwrap_or(own);
         let cached = match self.document(query) {
             Ok(cached) => cached,
             Err(error) => return Response::from_errors(vec![error]),
         };
         let checked = check_document(
             &cached.document,
-            &request.variables,
+            variables,
             read_only,
             &self.limits,
             self.connections,
@@ -126,24 +127,27 @@ impl Executor {
         if let Err(error) = checked {
             return Response::from_errors(vec![error]);
         }
+        // async-graphql's request, built again for a second run.
+        let request = || {
+            let mut request = Request::new(String::new()).variables(variables.clone());
+            request.operation_name.clone_from(operation_name);
+            request
+        };
         let mut response = if cached.validated && only_queries(&cached.document) {
-            let mut again = Request::new("").variables(request.variables.clone());
-            again.operation_name = request.operation_name.clone();
             let response = (self.revalidating_less)
-                .execute(parsed(request, cached.document, context.clone()))
+                .execute(parsed(request(), cached.document, context.clone()))
                 .await;
             match self.documents.get(query) {
                 Some(fresh) if !response.errors.iter().all(has_app_error) => {
-                    self.schema
-                        .execute(parsed(again, fresh.document, context))
+                    (self.schema)
+                        .execute(parsed(request(), fresh.document, context))
                         .await
                 }
                 _ => response,
             }
         } else {
-            let response = self
-                .schema
-                .execute(parsed(request, cached.document, context))
+            let response = (self.schema)
+                .execute(parsed(request(), cached.document, context))
                 .await;
             // An error without a path may be validation's; anything else ran.
             if response.errors.iter().all(|error| !error.path.is_empty()) {
@@ -158,15 +162,15 @@ impl Executor {
     /// Runs a batch's requests one after another, as async-graphql does.
     pub async fn execute_batch(
         &self,
-        batch: BatchRequest,
+        batch: ClientBatch,
         context: RequestContext,
         read_only: bool,
     ) -> BatchResponse {
         match batch {
-            BatchRequest::Single(request) => {
+            ClientBatch::Single(request) => {
                 BatchResponse::Single(self.execute(request, context, read_only).await)
             }
-            BatchRequest::Batch(requests) => {
+            ClientBatch::Batch(requests) => {
                 let mut responses = Vec::with_capacity(requests.len());
                 for request in requests {
                     responses.push(self.execute(request, context.clone(), read_only).await);

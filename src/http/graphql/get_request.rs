@@ -2,10 +2,11 @@
 //! (GraphQL over HTTP; `variables` and `extensions` are JSON text).
 //! async-graphql's own reader takes `operation_name`, which no client sends.
 
-use async_graphql::{Extensions, Request, Variables};
+use async_graphql::Variables;
 use serde::Deserialize;
 
 use crate::error::{AppError, ErrorCode};
+use crate::graphql::{ClientRequest, RequestExtensions};
 use crate::http::json;
 
 #[derive(Deserialize)]
@@ -24,12 +25,15 @@ fn invalid(message: String) -> AppError {
 
 /// The request a GET's query string holds; `INVALID_REQUEST` when a
 /// parameter is repeated or its JSON is not an object.
-pub fn decode(query_string: &str) -> Result<Request, AppError> {
+pub fn decode(query_string: &str) -> Result<ClientRequest, AppError> {
     let params: Params = serde_urlencoded::from_str(query_string)
         .map_err(|err| invalid(format!("Invalid GraphQL GET request: {err}.")))?;
-    let mut request = Request::new(params.query);
-    // An empty operationName is what some clients send for "the only one".
-    request.operation_name = params.operation_name.filter(|name| !name.is_empty());
+    let mut request = ClientRequest {
+        query: params.query,
+        // An empty operationName is what some clients send for "the only one".
+        operation_name: params.operation_name.filter(|name| !name.is_empty()),
+        ..ClientRequest::default()
+    };
     if let Some(text) = params.variables.filter(|text| !text.is_empty()) {
         let variables: Option<serde_json::Map<String, serde_json::Value>> =
             json::from_slice(text.as_bytes())
@@ -38,7 +42,7 @@ pub fn decode(query_string: &str) -> Result<Request, AppError> {
             Variables::from_json(serde_json::Value::Object(variables.unwrap_or_default()));
     }
     if let Some(text) = params.extensions.filter(|text| !text.is_empty()) {
-        request.extensions = json::from_slice::<Extensions>(text.as_bytes())
+        request.extensions = json::from_slice::<Option<RequestExtensions>>(text.as_bytes())
             .map_err(|err| invalid(format!("extensions is not a JSON object: {err}")))?;
     }
     Ok(request)
@@ -61,7 +65,10 @@ mod tests {
             request.variables.get(&async_graphql::Name::new("k")),
             Some(&async_graphql::Value::from("x"))
         );
-        assert!(request.extensions.contains_key("persistedQuery"));
+        assert_eq!(
+            request.persisted_query(),
+            Some(&crate::graphql::PersistedQuery::Malformed)
+        );
     }
 
     #[test]

@@ -10,7 +10,7 @@ mod render;
 
 use std::sync::Arc;
 
-use async_graphql::{BatchRequest, BatchResponse};
+use async_graphql::BatchResponse;
 use axum::Router;
 use axum::extract::{FromRef, RawQuery, State};
 use axum::http::{HeaderMap, header};
@@ -24,7 +24,7 @@ use super::json::{self, JsonError};
 use super::state::TrustedProxies;
 use crate::auth::bearer_token;
 use crate::error::{AppError, ErrorCode};
-use crate::graphql::{Executor, RequestContext};
+use crate::graphql::{ClientBatch, Executor, RequestContext};
 use crate::model::ClientInfo;
 use negotiation::ResponseFormat;
 use render::{render, request_error};
@@ -70,11 +70,7 @@ async fn execute_post(
         Ok(batch) => batch,
         Err(error) => return request_error(&error, format),
     };
-    let size = match &batch {
-        BatchRequest::Single(_) => 1,
-        BatchRequest::Batch(requests) => requests.len(),
-    };
-    if size == 0 || size > endpoint.max_batch {
+    if batch.is_empty() || batch.len() > endpoint.max_batch {
         let message = format!("A batch must hold 1 to {} operations.", endpoint.max_batch);
         let error = AppError::new(ErrorCode::GraphqlBatchLimitExceeded, message);
         return request_error(&error, format);
@@ -126,7 +122,7 @@ async fn query_or_graphiql(
 fn decode_body(
     headers: &HeaderMap,
     body: Result<BufferedBody, AppError>,
-) -> Result<BatchRequest, AppError> {
+) -> Result<ClientBatch, AppError> {
     if content_type_essence(headers).as_deref() != Some("application/json") {
         return Err(AppError::new(
             ErrorCode::InvalidRequest,
@@ -134,14 +130,13 @@ fn decode_body(
         ));
     }
     let BufferedBody(body) = body?;
-    // `BatchRequest` is an untagged enum, which serde can only decode by
-    // buffering the whole body into an intermediate tree and trying each
-    // shape; the first byte already says which shape it is.
+    // The first byte says which shape it is (serde's untagged enums would
+    // buffer the whole body into an intermediate tree and try each).
     let is_batch = body.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'[');
     let decoded = if is_batch {
-        json::from_slice(&body).map(BatchRequest::Batch)
+        json::from_slice(&body).map(ClientBatch::Batch)
     } else {
-        json::from_slice(&body).map(BatchRequest::Single)
+        json::from_slice(&body).map(ClientBatch::Single)
     };
     decoded.map_err(|err| {
         let message = match err {
