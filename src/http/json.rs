@@ -94,17 +94,57 @@ impl<'de> Visitor<'de> for NoDuplicatesVisitor {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut members: A) -> Result<NoDuplicates, A::Error> {
-        let mut names = HashSet::new();
+        let mut names = SeenNames::default();
         while let Some(MemberName(name)) = members.next_key()? {
-            if names.contains(&name) {
+            if !names.insert(name.clone()) {
                 return Err(de::Error::custom(format_args!(
                     "the member {name:?} appears twice"
                 )));
             }
-            names.insert(name);
             members.next_value::<NoDuplicates>()?;
         }
         Ok(NoDuplicates)
+    }
+}
+
+/// The member names of one object so far. Request objects hold a handful
+/// of members, which a linear scan of a short array checks faster than a
+/// hash set can be built (a set cost an allocation and a SipHash key per
+/// object); past [`SeenNames::FEW`] they move into a set, so a huge object
+/// stays linear.
+#[derive(Default)]
+enum SeenNames<'de> {
+    #[default]
+    None,
+    Few(Vec<Cow<'de, str>>),
+    Many(HashSet<Cow<'de, str>>),
+}
+
+impl<'de> SeenNames<'de> {
+    const FEW: usize = 8;
+
+    /// Adds `name`; false when it was already there.
+    fn insert(&mut self, name: Cow<'de, str>) -> bool {
+        match self {
+            Self::None => {
+                let mut few = Vec::with_capacity(Self::FEW);
+                few.push(name);
+                *self = Self::Few(few);
+                true
+            }
+            Self::Few(few) if few.contains(&name) => false,
+            Self::Few(few) if few.len() < Self::FEW => {
+                few.push(name);
+                true
+            }
+            Self::Few(few) => {
+                let mut many: HashSet<_> = few.drain(..).collect();
+                many.insert(name);
+                *self = Self::Many(many);
+                true
+            }
+            Self::Many(many) => many.insert(name),
+        }
     }
 }
 
@@ -154,6 +194,23 @@ mod tests {
                 }
                 other => panic!("{body}: {other:?}"),
             }
+        }
+    }
+
+    #[test]
+    fn duplicates_are_found_in_small_and_large_objects() {
+        for size in [1, 7, 8, 9, 100] {
+            let members: Vec<String> = (0..size).map(|i| format!("\"m{i}\":{i}")).collect();
+            let object = format!("{{{}}}", members.join(","));
+            assert!(from_slice::<Value>(object.as_bytes()).is_ok(), "{size}");
+            let twice = format!("{{{},\"m0\":0}}", members.join(","));
+            assert!(
+                matches!(
+                    from_slice::<Value>(twice.as_bytes()),
+                    Err(JsonError::DuplicateMember(_))
+                ),
+                "{size}"
+            );
         }
     }
 
