@@ -7,8 +7,9 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
 use super::scalars::Timestamp;
 use super::{caller, service};
-use crate::error::{AppError, ErrorCode};
+use crate::error::AppError;
 use crate::model::{Entry, UserId};
+use crate::service::{PageRequest, cursor};
 
 /// An entry with its owner, who is part of its `id`.
 struct EntryObject {
@@ -59,23 +60,19 @@ fn entry_id(owner: UserId, key: &str) -> String {
     URL_SAFE_NO_PAD.encode(format!("{owner}:{key}"))
 }
 
-/// An opaque cursor: the base64url of the entry's key.
+/// A listing cursor (`service::cursor`); async-graphql's connection type
+/// needs one per edge.
 struct KeyCursor(String);
 
 impl CursorType for KeyCursor {
     type Error = AppError;
 
     fn decode_cursor(s: &str) -> Result<Self, AppError> {
-        URL_SAFE_NO_PAD
-            .decode(s)
-            .ok()
-            .and_then(|bytes| String::from_utf8(bytes).ok())
-            .map(Self)
-            .ok_or_else(|| AppError::new(ErrorCode::InvalidRequest, "after is not a valid cursor."))
+        cursor::decode(s, "after").map(Self)
     }
 
     fn encode_cursor(&self) -> String {
-        URL_SAFE_NO_PAD.encode(self.0.as_bytes())
+        cursor::encode(&self.0)
     }
 }
 
@@ -118,20 +115,13 @@ impl EntriesQuery {
         after: Option<String>,
     ) -> Result<Connection<KeyCursor, EntryObject>> {
         let user = caller(ctx).extend()?.user;
-        let after = after
-            .as_deref()
-            .map(KeyCursor::decode_cursor)
-            .transpose()
-            .extend()?;
-        let page = service(ctx)
-            .list_entries(
-                user,
-                prefix.as_deref(),
-                first.map(i64::from),
-                after.as_ref().map(|cursor| cursor.0.as_str()),
-            )
-            .await
-            .extend()?;
+        let request = PageRequest {
+            prefix: prefix.as_deref(),
+            size: first.map(i64::from),
+            cursor: after.as_deref(),
+            names: ("first", "after"),
+        };
+        let page = service(ctx).list_entries(user, request).await.extend()?;
         let mut connection = Connection::new(after.is_some(), page.has_next);
         connection
             .edges

@@ -1,7 +1,7 @@
 //! Per-account entries. Another account's key is indistinguishable from a
 //! missing one: every query is scoped by the caller's id.
 
-use super::{Service, now, validation};
+use super::{Service, cursor, now, validation};
 use crate::db::{self, DbConnection, UniqueIndex, Violation, entries::EntryRow};
 use crate::error::{AppError, AppResult, ErrorCode};
 use crate::model::{Entry, UserId};
@@ -147,21 +147,42 @@ pub struct EntryPage {
     pub has_next: bool,
 }
 
+impl EntryPage {
+    /// The cursor of the next page, when there is one.
+    pub fn next_cursor(&self) -> Option<String> {
+        let last = self.entries.last().filter(|_| self.has_next)?;
+        Some(cursor::encode(&last.key))
+    }
+}
+
+/// What a listing asks for, as either transport names it.
+#[derive(Debug, Clone, Copy)]
+pub struct PageRequest<'a> {
+    /// Only keys that start with it (taken literally); empty: all.
+    pub prefix: Option<&'a str>,
+    /// Page size, 1..=100 (20 when absent).
+    pub size: Option<i64>,
+    /// Resume after the key this cursor names.
+    pub cursor: Option<&'a str>,
+    /// The transport's names of `size` and `cursor`, for error messages
+    /// (`first`/`after` in GraphQL, `limit`/`cursor` over REST).
+    pub names: (&'static str, &'static str),
+}
+
 impl Service {
     /// Lists the caller's entries in byte order of their keys, optionally
-    /// only those starting with `prefix` (a literal prefix: `%` and `_` mean
-    /// themselves), `first` at a time, after the key `after`.
-    pub async fn list_entries(
-        &self,
-        user: UserId,
-        prefix: Option<&str>,
-        first: Option<i64>,
-        after: Option<&str>,
-    ) -> AppResult<EntryPage> {
-        let first = validation::page_size(first)?;
-        let prefix = prefix.filter(|p| !p.is_empty()).map(str::as_bytes);
+    /// only those starting with a prefix (a literal prefix: `%` and `_` mean
+    /// themselves), a page at a time after a cursor: one implementation for
+    /// GraphQL `entries` and REST `GET /api/data`.
+    pub async fn list_entries(&self, user: UserId, page: PageRequest<'_>) -> AppResult<EntryPage> {
+        let first = validation::page_size(page.size, page.names.0)?;
+        let after = page
+            .cursor
+            .map(|text| cursor::decode(text, page.names.1))
+            .transpose()?;
+        let prefix = page.prefix.filter(|p| !p.is_empty()).map(str::as_bytes);
         let range = db::entries::KeyRange {
-            after: after.map(str::as_bytes),
+            after: after.as_deref().map(str::as_bytes),
             from: prefix,
             until: prefix.and_then(prefix_upper_bound),
         };

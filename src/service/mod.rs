@@ -5,6 +5,7 @@
 mod accounts;
 mod auth_log;
 mod common_passwords;
+pub mod cursor;
 mod db_errors;
 mod entries;
 mod rate_limit;
@@ -21,7 +22,7 @@ use chrono::{NaiveDateTime, SubsecRound, TimeDelta, Utc};
 use crate::auth::{PasswordHasher, TokenCodec};
 use crate::db::{self, Database, EntryReader};
 
-pub use entries::EntryPage;
+pub use entries::{EntryPage, PageRequest};
 pub use rate_limit::LoginLimits;
 use rate_limit::RateLimits;
 use revocations::Revocations;

@@ -129,14 +129,14 @@ pub const MAX_PAGE_SIZE: usize = 100;
 
 /// Page size of a listing: 1..=100, 20 when not given. Out of range is an
 /// error, never silently clamped.
-pub fn page_size(first: Option<i64>) -> AppResult<usize> {
-    let first = first.unwrap_or(DEFAULT_PAGE_SIZE as i64);
-    match usize::try_from(first) {
-        Ok(first @ 1..=MAX_PAGE_SIZE) => Ok(first),
-        _ => fail(
+pub fn page_size(size: Option<i64>, parameter: &str) -> AppResult<usize> {
+    let size = size.unwrap_or(DEFAULT_PAGE_SIZE as i64);
+    match usize::try_from(size) {
+        Ok(size @ 1..=MAX_PAGE_SIZE) => Ok(size),
+        _ => Err(AppError::new(
             ErrorCode::InvalidRequest,
-            "first must be between 1 and 100.",
-        ),
+            format!("{parameter} must be between 1 and {MAX_PAGE_SIZE}."),
+        )),
     }
 }
 

@@ -41,7 +41,7 @@ async fn wrong_methods_answer_405_in_the_json_envelope(backend: Backend) {
         (Method::GET, "/api/register".to_owned()),
         (Method::GET, "/api/token".to_owned()),
         (Method::DELETE, "/api/token".to_owned()),
-        (Method::GET, "/api/data".to_owned()),
+        (Method::DELETE, "/api/data".to_owned()),
         (Method::PUT, "/api/data".to_owned()),
         (Method::POST, data_path("k")),
         (Method::PATCH, data_path("k")),

@@ -2,16 +2,17 @@
 
 use std::sync::Arc;
 
-use axum::extract::State;
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::envelope;
 use super::extract::{AuthUser, EntryKey, JsonObject};
 use crate::error::{AppError, ErrorCode};
-use crate::service::Service;
+use crate::service::{PageRequest, Service};
 
 #[derive(Serialize)]
 struct KeyValue {
@@ -31,6 +32,83 @@ pub async fn create(
     Ok(envelope::message(
         StatusCode::CREATED,
         "Data stored successfully.",
+    ))
+}
+
+/// `GET /api/data?prefix=&limit=&cursor=`: the query string.
+#[derive(Deserialize)]
+pub struct ListParams {
+    prefix: Option<String>,
+    limit: Option<String>,
+    cursor: Option<String>,
+}
+
+#[derive(Serialize)]
+struct ListedEntry {
+    key: String,
+    value: String,
+    version: i64,
+    /// Null: the entry does not expire.
+    expires_at: Option<String>,
+}
+
+#[derive(Serialize)]
+struct Listing {
+    entries: Vec<ListedEntry>,
+    next_cursor: Option<String>,
+}
+
+/// `GET /api/data?prefix=&limit=&cursor=` (contract section 8): a page of
+/// the caller's entries in byte order of their keys, as GraphQL `entries`
+/// lists them, with the cursor of the next page (null after the last).
+pub async fn list(
+    State(service): State<Arc<Service>>,
+    AuthUser(caller): AuthUser,
+    params: Result<Query<ListParams>, QueryRejection>,
+) -> Result<Response, AppError> {
+    let Query(params) = params.map_err(|rejection| {
+        AppError::new(
+            ErrorCode::InvalidRequest,
+            format!("Invalid query string: {}", rejection.body_text()),
+        )
+    })?;
+    let size = params
+        .limit
+        .as_deref()
+        .map(|limit| {
+            limit.parse::<i64>().map_err(|_| {
+                AppError::new(
+                    ErrorCode::InvalidRequest,
+                    "limit must be between 1 and 100.",
+                )
+            })
+        })
+        .transpose()?;
+    let request = PageRequest {
+        prefix: params.prefix.as_deref(),
+        size,
+        cursor: params.cursor.as_deref(),
+        names: ("limit", "cursor"),
+    };
+    let page = service.list_entries(caller.user, request).await?;
+    let next_cursor = page.next_cursor();
+    let entries = page
+        .entries
+        .into_iter()
+        .map(|entry| ListedEntry {
+            key: entry.key,
+            value: entry.value,
+            version: entry.version,
+            expires_at: None,
+        })
+        .collect();
+    Ok(envelope::data(
+        StatusCode::OK,
+        None,
+        Listing {
+            entries,
+            next_cursor,
+        },
     ))
 }
 

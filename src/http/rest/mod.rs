@@ -32,7 +32,7 @@ pub fn router() -> Router<AppState> {
         .route("/api/me/password", post(accounts::change_password))
         .route("/api/sessions", get(sessions::list))
         .route("/api/sessions/{id}", delete(sessions::end))
-        .route("/api/data", post(entries::create))
+        .route("/api/data", get(entries::list).post(entries::create))
         .route(
             "/api/data/{key}",
             get(entries::read)

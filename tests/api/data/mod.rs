@@ -4,6 +4,7 @@
 
 mod input;
 mod lifecycle;
+mod listing;
 
 use std::sync::Arc;
 
