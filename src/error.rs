@@ -66,6 +66,9 @@ pub enum ErrorCode {
     PersistedQueryHashMismatch,
     /// The client's `Accept` allows no media type the endpoint answers in.
     NotAcceptable,
+    /// A version precondition failed (`expectedVersion`, `If-Match`);
+    /// nothing was written.
+    VersionMismatch,
 }
 
 impl ErrorCode {
@@ -104,6 +107,7 @@ impl ErrorCode {
             Self::PersistedQueryNotFound => "PERSISTED_QUERY_NOT_FOUND",
             Self::PersistedQueryHashMismatch => "PERSISTED_QUERY_HASH_MISMATCH",
             Self::NotAcceptable => "NOT_ACCEPTABLE",
+            Self::VersionMismatch => "VERSION_MISMATCH",
         }
     }
 }
@@ -147,6 +151,14 @@ impl AppError {
     /// No entry with this key belongs to the caller (also what another account's key looks like).
     pub fn key_not_found() -> Self {
         Self::new(ErrorCode::KeyNotFound, "No data found for this key.")
+    }
+
+    /// The entry exists, at another version than the one the write expected.
+    pub fn version_mismatch(actual: i64) -> Self {
+        Self::new(
+            ErrorCode::VersionMismatch,
+            format!("The entry is at version {actual}, not the expected one; nothing was written."),
+        )
     }
 
     /// Too many attempts (of `what`, e.g. "token requests"); the client may

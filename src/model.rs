@@ -38,6 +38,29 @@ pub struct Entry {
     pub updated_at: DateTime<Utc>,
 }
 
+/// What a write expects of the entry it changes (contract section 8):
+/// GraphQL's `expectedVersion`, REST's `If-Match`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Precondition {
+    /// No expectation beyond the operation's own (update: must exist).
+    None,
+    /// The entry must exist (`If-Match: *`).
+    Exists,
+    /// The entry must be at exactly this version.
+    Version(i64),
+}
+
+impl Precondition {
+    /// The version the entry must be at, if any (existence is what an
+    /// update or delete requires anyway).
+    pub fn version(self) -> Option<i64> {
+        match self {
+            Self::None | Self::Exists => None,
+            Self::Version(version) => Some(version),
+        }
+    }
+}
+
 /// The tokens a login or a refresh hands out.
 #[derive(Clone, Debug)]
 pub struct AccessToken {

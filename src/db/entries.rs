@@ -128,46 +128,69 @@ pub async fn insert(conn: &mut DbConnection, row: &NewEntryRow<'_>) -> QueryResu
         .map(drop)
 }
 
-/// Replaces a value and bumps its version; returns how many rows changed (0 or 1).
+/// Replaces a value and bumps its version, only if the entry is at
+/// `expected_version` when one is given (the check and the write are one
+/// statement, so of racing writers expecting the same version exactly one
+/// changes the row); returns how many rows changed (0 or 1).
 pub async fn update_value(
     conn: &mut DbConnection,
     owner: UserId,
     key: &[u8],
     value: &str,
     now: NaiveDateTime,
+    expected_version: Option<i64>,
 ) -> QueryResult<usize> {
-    let query = ReplaceValue {
-        owner: owner.0,
-        key,
-        value,
-        now,
-    };
-    conn.run(async |db| on_backend!(db, c => query.execute(c).await))
-        .await
+    match expected_version {
+        None => {
+            let query = ReplaceValue::<false> {
+                owner: owner.0,
+                key,
+                value,
+                now,
+                expected_version: 0,
+            };
+            conn.run(async |db| on_backend!(db, c => query.execute(c).await))
+                .await
+        }
+        Some(expected_version) => {
+            let query = ReplaceValue::<true> {
+                owner: owner.0,
+                key,
+                value,
+                now,
+                expected_version,
+            };
+            conn.run(async |db| on_backend!(db, c => query.execute(c).await))
+                .await
+        }
+    }
 }
 
 /// `UPDATE entries SET value = ?, version = version + 1, updated_at = ?
-/// WHERE user_id = ? AND key = ?`, as a statement of its own. diesel marks
+/// WHERE user_id = ? AND key = ?` (`AND version = ?` when `CHECKED`), as a
+/// statement of its own. diesel marks
 /// every `UPDATE` it builds as not cacheable (a changeset's optional fields
 /// can change its text), so the driver prepared, ran and closed the DSL's
 /// update on every call: two round trips, and a statement for the database
 /// to parse each time. This text never changes, so it is prepared once per
 /// connection and each replace is one round trip.
-struct ReplaceValue<'a> {
+struct ReplaceValue<'a, const CHECKED: bool> {
     owner: i64,
     key: &'a [u8],
     value: &'a str,
     now: NaiveDateTime,
+    /// Compared only when `CHECKED`.
+    expected_version: i64,
 }
 
-/// One statement text, so one cache entry (diesel's derive does not take
-/// borrowed fields).
-impl QueryId for ReplaceValue<'_> {
-    type QueryId = ReplaceValue<'static>;
+/// One statement text per `CHECKED`, so one cache entry each (diesel's
+/// derive does not take borrowed fields).
+impl<const CHECKED: bool> QueryId for ReplaceValue<'_, CHECKED> {
+    type QueryId = ReplaceValue<'static, CHECKED>;
     const HAS_STATIC_QUERY_ID: bool = true;
 }
 
-impl<DB> QueryFragment<DB> for ReplaceValue<'_>
+impl<DB, const CHECKED: bool> QueryFragment<DB> for ReplaceValue<'_, CHECKED>
 where
     DB: diesel::backend::Backend
         + diesel::sql_types::HasSqlType<BigInt>
@@ -201,15 +224,38 @@ where
         out.push_sql(" AND ");
         out.push_identifier(entries::key::NAME)?;
         out.push_sql(" = ");
-        out.push_bind_param::<Binary, _>(self.key)
+        out.push_bind_param::<Binary, _>(self.key)?;
+        if CHECKED {
+            out.push_sql(" AND ");
+            out.push_identifier(entries::version::NAME)?;
+            out.push_sql(" = ");
+            out.push_bind_param::<BigInt, _>(&self.expected_version)?;
+        }
+        Ok(())
     }
 }
 
-/// Deletes an entry; returns how many rows went (0 or 1).
-pub async fn delete(conn: &mut DbConnection, owner: UserId, key: &[u8]) -> QueryResult<usize> {
-    let query = diesel::delete(entries::table.find((owner.0, key)));
-    conn.run(async |db| on_backend!(db, c => query.execute(c).await))
-        .await
+/// Deletes an entry, only if it is at `expected_version` when one is given
+/// (one statement, as in [`update_value`]); returns how many rows went (0 or 1).
+pub async fn delete(
+    conn: &mut DbConnection,
+    owner: UserId,
+    key: &[u8],
+    expected_version: Option<i64>,
+) -> QueryResult<usize> {
+    let row = entries::table.find((owner.0, key));
+    match expected_version {
+        None => {
+            let query = diesel::delete(row);
+            conn.run(async |db| on_backend!(db, c => query.execute(c).await))
+                .await
+        }
+        Some(version) => {
+            let query = diesel::delete(row.filter(entries::version.eq(version)));
+            conn.run(async |db| on_backend!(db, c => query.execute(c).await))
+                .await
+        }
+    }
 }
 
 /// Which keys a listing covers: strictly after `after`, and within

@@ -156,26 +156,36 @@ impl EntriesMutation {
         Ok(EntryObject { owner: user, entry })
     }
 
-    /// Replaces an entry's value and bumps its version; KEY_NOT_FOUND when absent.
+    /// Replaces an entry's value and bumps its version; KEY_NOT_FOUND when
+    /// absent; with `expectedVersion`, VERSION_MISMATCH (and nothing
+    /// written) when the entry is at another version.
     async fn update_entry(
         &self,
         ctx: &Context<'_>,
         key: String,
         value: String,
+        expected_version: Option<i32>,
     ) -> Result<EntryObject> {
         let user = caller(ctx).extend()?.user;
         let entry = service(ctx)
-            .update_entry_and_return(user, &key, &value)
+            .update_entry_and_return(user, &key, &value, expected_version.map(i64::from))
             .await
             .extend()?;
         Ok(EntryObject { owner: user, entry })
     }
 
-    /// Deletes an entry and returns it as it was; KEY_NOT_FOUND when absent.
-    async fn delete_entry(&self, ctx: &Context<'_>, key: String) -> Result<EntryObject> {
+    /// Deletes an entry and returns it as it was; KEY_NOT_FOUND when
+    /// absent; with `expectedVersion`, VERSION_MISMATCH (and nothing
+    /// deleted) when the entry is at another version.
+    async fn delete_entry(
+        &self,
+        ctx: &Context<'_>,
+        key: String,
+        expected_version: Option<i32>,
+    ) -> Result<EntryObject> {
         let user = caller(ctx).extend()?.user;
         let entry = service(ctx)
-            .delete_entry_and_return(user, &key)
+            .delete_entry_and_return(user, &key, expected_version.map(i64::from))
             .await
             .extend()?;
         Ok(EntryObject { owner: user, entry })

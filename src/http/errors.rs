@@ -28,6 +28,7 @@ pub fn status_of(code: ErrorCode) -> StatusCode {
         // Apollo's protocol: the client reads the code and retries with the text.
         PersistedQueryNotFound => StatusCode::OK,
         NotAcceptable => StatusCode::NOT_ACCEPTABLE,
+        VersionMismatch => StatusCode::PRECONDITION_FAILED,
         InvalidCredentials | InvalidToken => StatusCode::UNAUTHORIZED,
         WrongPassword => StatusCode::FORBIDDEN,
         KeyNotFound | SessionNotFound | NotFound => StatusCode::NOT_FOUND,

@@ -4,7 +4,7 @@
 use super::{Service, cursor, now, validation};
 use crate::db::{self, DbConnection, UniqueIndex, Violation, entries::EntryRow};
 use crate::error::{AppError, AppResult, ErrorCode};
-use crate::model::{Entry, UserId};
+use crate::model::{Entry, Precondition, UserId};
 
 impl Service {
     /// Reads one entry.
@@ -12,10 +12,15 @@ impl Service {
         to_entry(self.read_row(user, key).await?)
     }
 
-    /// Reads only an entry's value, for callers that need nothing else
-    /// (REST): the same rules and errors as [`Service::read_entry`].
-    pub async fn read_entry_value(&self, user: UserId, key: &str) -> AppResult<String> {
-        Ok(self.read_row(user, key).await?.value)
+    /// Reads only an entry's value and version, for callers that need
+    /// nothing else (REST, whose `ETag` is the version): the same rules and
+    /// errors as [`Service::read_entry`].
+    pub async fn read_entry_value(&self, user: UserId, key: &str) -> AppResult<VersionedValue> {
+        let row = self.read_row(user, key).await?;
+        Ok(VersionedValue {
+            value: row.value,
+            version: row.version,
+        })
     }
 
     /// Reads go through the [`EntryReader`](crate::db::EntryReader), which
@@ -64,27 +69,39 @@ impl Service {
         })
     }
 
-    /// Replaces a value, bumping its version, in one statement: for callers
-    /// that do not need the entry back (REST), a single round trip.
-    pub async fn update_entry(&self, user: UserId, key: &str, value: &str) -> AppResult<()> {
+    /// Replaces a value, bumping its version, if `precondition` holds, in
+    /// one statement: for callers that do not need the entry back (REST), a
+    /// single round trip. `VERSION_MISMATCH` when the entry is at another
+    /// version; nothing is written then.
+    pub async fn update_entry(
+        &self,
+        user: UserId,
+        key: &str,
+        value: &str,
+        precondition: Precondition,
+    ) -> AppResult<()> {
         validation::key(key)?;
         validation::value(value, self.max_value_bytes)?;
+        let expected = precondition.version();
         let mut conn = self.db.conn().await?;
         let changed =
-            db::entries::update_value(&mut conn, user, key.as_bytes(), value, now()).await?;
+            db::entries::update_value(&mut conn, user, key.as_bytes(), value, now(), expected)
+                .await?;
         if changed == 0 {
-            return Err(missing_key_or_account(&mut conn, user).await);
+            return Err(why_not_written(&mut conn, user, key, expected).await);
         }
         Ok(())
     }
 
     /// Replaces a value, bumping its version; returns the entry as updated,
     /// read in the same transaction so the version is the one this write made.
+    /// `expected` is the version the entry must be at, if any.
     pub async fn update_entry_and_return(
         &self,
         user: UserId,
         key: &str,
         value: &str,
+        expected: Option<i64>,
     ) -> AppResult<Entry> {
         validation::key(key)?;
         validation::value(value, self.max_value_bytes)?;
@@ -92,9 +109,10 @@ impl Service {
         let mut conn = self.db.conn().await?;
         conn.write_transaction(async |conn| {
             let changed =
-                db::entries::update_value(conn, user, key.as_bytes(), value, updated_at).await?;
+                db::entries::update_value(conn, user, key.as_bytes(), value, updated_at, expected)
+                    .await?;
             if changed == 0 {
-                return Err(missing_key_or_account(conn, user).await);
+                return Err(why_not_written(conn, user, key, expected).await);
             }
             let row = db::entries::find(conn, user, key.as_bytes(), false).await?;
             to_entry(row.ok_or_else(AppError::key_not_found)?)
@@ -102,29 +120,72 @@ impl Service {
         .await
     }
 
-    /// Deletes an entry in one statement, for callers that do not need it back (REST).
-    pub async fn delete_entry(&self, user: UserId, key: &str) -> AppResult<()> {
+    /// Deletes an entry if `precondition` holds, in one statement, for
+    /// callers that do not need it back (REST).
+    pub async fn delete_entry(
+        &self,
+        user: UserId,
+        key: &str,
+        precondition: Precondition,
+    ) -> AppResult<()> {
         validation::key(key)?;
+        let expected = precondition.version();
         let mut conn = self.db.conn().await?;
-        if db::entries::delete(&mut conn, user, key.as_bytes()).await? == 0 {
-            return Err(missing_key_or_account(&mut conn, user).await);
+        if db::entries::delete(&mut conn, user, key.as_bytes(), expected).await? == 0 {
+            return Err(why_not_written(&mut conn, user, key, expected).await);
         }
         Ok(())
     }
 
-    /// Deletes an entry and returns it as it was.
-    pub async fn delete_entry_and_return(&self, user: UserId, key: &str) -> AppResult<Entry> {
+    /// Deletes an entry, if it is at the version `expected` (when given),
+    /// and returns it as it was.
+    pub async fn delete_entry_and_return(
+        &self,
+        user: UserId,
+        key: &str,
+        expected: Option<i64>,
+    ) -> AppResult<Entry> {
         validation::key(key)?;
         let mut conn = self.db.conn().await?;
         conn.write_transaction(async |conn| {
+            // Locked until the delete, so no write slips between the check and it.
             let Some(row) = db::entries::find(conn, user, key.as_bytes(), true).await? else {
                 return Err(missing_key_or_account(conn, user).await);
             };
-            db::entries::delete(conn, user, key.as_bytes()).await?;
+            if expected.is_some_and(|version| version != row.version) {
+                return Err(AppError::version_mismatch(row.version));
+            }
+            db::entries::delete(conn, user, key.as_bytes(), None).await?;
             to_entry(row)
         })
         .await
     }
+}
+
+/// An entry's value and version (REST's GET, whose `ETag` is the version).
+#[derive(Debug)]
+pub struct VersionedValue {
+    pub value: String,
+    pub version: i64,
+}
+
+/// After a write touched no row: with a version `expected`, an entry at
+/// another version is `VERSION_MISMATCH`; otherwise the key is missing or
+/// the account gone.
+async fn why_not_written(
+    conn: &mut DbConnection,
+    user: UserId,
+    key: &str,
+    expected: Option<i64>,
+) -> AppError {
+    if expected.is_some() {
+        match db::entries::find(conn, user, key.as_bytes(), false).await {
+            Ok(Some(row)) => return AppError::version_mismatch(row.version),
+            Ok(None) => {}
+            Err(err) => return err.into(),
+        }
+    }
+    missing_key_or_account(conn, user).await
 }
 
 /// After a write touched no row: was the key missing, or the account gone?

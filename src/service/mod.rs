@@ -22,7 +22,7 @@ use chrono::{NaiveDateTime, SubsecRound, TimeDelta, Utc};
 use crate::auth::{PasswordHasher, TokenCodec};
 use crate::db::{self, Database, EntryReader};
 
-pub use entries::{EntryPage, PageRequest};
+pub use entries::{EntryPage, PageRequest, VersionedValue};
 pub use rate_limit::LoginLimits;
 use rate_limit::RateLimits;
 use revocations::Revocations;

@@ -4,20 +4,21 @@ use std::sync::Arc;
 
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::Response;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::envelope;
-use super::extract::{AuthUser, EntryKey, JsonObject};
+use super::extract::{AuthUser, EntryKey, IfMatch, JsonObject};
 use crate::error::{AppError, ErrorCode};
-use crate::service::{PageRequest, Service};
+use crate::service::{PageRequest, Service, VersionedValue};
 
 #[derive(Serialize)]
 struct KeyValue {
     key: String,
     value: String,
+    version: i64,
 }
 
 /// `POST /api/data` with `{"key","value"}`.
@@ -118,36 +119,51 @@ pub async fn read(
     AuthUser(caller): AuthUser,
     EntryKey(key): EntryKey,
 ) -> Result<Response, AppError> {
-    let value = service.read_entry_value(caller.user, &key).await?;
-    Ok(envelope::data(
+    let VersionedValue { value, version } = service.read_entry_value(caller.user, &key).await?;
+    let mut response = envelope::data(
         StatusCode::OK,
         None,
-        KeyValue { key, value },
-    ))
+        KeyValue {
+            key,
+            value,
+            version,
+        },
+    );
+    // The version is the entity tag: `If-Match` on PUT and DELETE takes it back.
+    if let Ok(tag) = HeaderValue::from_str(&format!("\"{version}\"")) {
+        response.headers_mut().insert(header::ETAG, tag);
+    }
+    Ok(response)
 }
 
-/// `PUT /api/data/{key}` with `{"value"}`.
+/// `PUT /api/data/{key}` with `{"value"}`, honouring `If-Match`.
 pub async fn update(
     State(service): State<Arc<Service>>,
     AuthUser(caller): AuthUser,
     EntryKey(key): EntryKey,
+    IfMatch(precondition): IfMatch,
     JsonObject(mut body): JsonObject,
 ) -> Result<Response, AppError> {
     let value = string_field(&mut body, "value", ErrorCode::InvalidValue)?;
-    service.update_entry(caller.user, &key, &value).await?;
+    service
+        .update_entry(caller.user, &key, &value, precondition)
+        .await?;
     Ok(envelope::message(
         StatusCode::OK,
         "Data updated successfully.",
     ))
 }
 
-/// `DELETE /api/data/{key}`.
+/// `DELETE /api/data/{key}`, honouring `If-Match`.
 pub async fn delete(
     State(service): State<Arc<Service>>,
     AuthUser(caller): AuthUser,
     EntryKey(key): EntryKey,
+    IfMatch(precondition): IfMatch,
 ) -> Result<Response, AppError> {
-    service.delete_entry(caller.user, &key).await?;
+    service
+        .delete_entry(caller.user, &key, precondition)
+        .await?;
     Ok(envelope::message(
         StatusCode::OK,
         "Data deleted successfully.",

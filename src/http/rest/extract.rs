@@ -12,7 +12,7 @@ use crate::auth::bearer_token;
 use crate::error::{AppError, ErrorCode};
 use crate::http::body::{BufferedBody, content_type_essence};
 use crate::http::json::{self, JsonError};
-use crate::model::Caller;
+use crate::model::{Caller, Precondition};
 use crate::service::Service;
 
 /// A request body that must be a JSON object sent as `application/json`,
@@ -91,6 +91,41 @@ impl<S: Send + Sync> FromRequestParts<S> for EntryKey {
                 "The key in the path is not valid percent-encoded UTF-8.",
             )
         })
+    }
+}
+
+/// `If-Match` on `PUT`/`DELETE /api/data/{key}` (contract section 8): `*`
+/// (the entry must exist) or one strong entity tag holding a version,
+/// `"3"`, as `GET` sends it in `ETag`. A weak tag, a list or anything else
+/// is `INVALID_REQUEST`: no version is ever sent that way, so it could only
+/// fail, and saying why helps more than a 412.
+pub struct IfMatch(pub Precondition);
+
+impl<S: Send + Sync> FromRequestParts<S> for IfMatch {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, AppError> {
+        let mut values = parts.headers.get_all(header::IF_MATCH).iter();
+        let Some(value) = values.next() else {
+            return Ok(Self(Precondition::None));
+        };
+        let refused = || {
+            invalid_request("If-Match must be * or one version in quotes, as ETag gives it: \"3\".")
+        };
+        if values.next().is_some() {
+            return Err(refused());
+        }
+        let text = value.to_str().map_err(|_| refused())?.trim();
+        if text == "*" {
+            return Ok(Self(Precondition::Exists));
+        }
+        let version = text
+            .strip_prefix('"')
+            .and_then(|rest| rest.strip_suffix('"'))
+            .filter(|digits| !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()))
+            .and_then(|digits| digits.parse::<i64>().ok())
+            .ok_or_else(refused)?;
+        Ok(Self(Precondition::Version(version)))
     }
 }
 

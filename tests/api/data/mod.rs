@@ -5,6 +5,7 @@
 mod input;
 mod lifecycle;
 mod listing;
+mod versions;
 
 use std::sync::Arc;
 

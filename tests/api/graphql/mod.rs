@@ -27,6 +27,7 @@ mod pagination;
 mod persisted;
 mod schema;
 mod transport;
+mod versions;
 
 use crate::harness::{
     Backend, JWT_SECRET, PASSWORD, Reply, TestApp, assert_error, backend_independent_test,
