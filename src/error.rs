@@ -153,12 +153,16 @@ impl AppError {
         Self::new(ErrorCode::KeyNotFound, "No data found for this key.")
     }
 
-    /// The entry exists, at another version than the one the write expected.
-    pub fn version_mismatch(actual: i64) -> Self {
-        Self::new(
-            ErrorCode::VersionMismatch,
-            format!("The entry is at version {actual}, not the expected one; nothing was written."),
-        )
+    /// The entry is at another version than the one the write expected
+    /// (`None`: it does not exist, where an upsert expected it to).
+    pub fn version_mismatch(actual: Option<i64>) -> Self {
+        let message = match actual {
+            Some(version) => format!(
+                "The entry is at version {version}, not the expected one; nothing was written."
+            ),
+            None => "The entry does not exist, unlike expected; nothing was written.".to_owned(),
+        };
+        Self::new(ErrorCode::VersionMismatch, message)
     }
 
     /// Too many attempts (of `what`, e.g. "token requests"); the client may

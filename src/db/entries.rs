@@ -128,6 +128,47 @@ pub async fn insert(conn: &mut DbConnection, row: &NewEntryRow<'_>) -> QueryResu
         .map(drop)
 }
 
+/// Creates the entry or, when the key exists, replaces its value and bumps
+/// its version, in one statement (`ON DUPLICATE KEY UPDATE` on MySQL, `ON
+/// CONFLICT DO UPDATE` on SQLite), so racing upserts never collide.
+pub async fn upsert(conn: &mut DbConnection, row: &NewEntryRow<'_>) -> QueryResult<()> {
+    let values = (
+        entries::user_id.eq(row.user_id),
+        entries::key.eq(row.key),
+        entries::value.eq(row.value),
+        entries::version.eq(row.version),
+        entries::created_at.eq(row.created_at),
+        entries::updated_at.eq(row.updated_at),
+    );
+    let replace = (
+        entries::value.eq(row.value),
+        entries::version.eq(entries::version + 1),
+        entries::updated_at.eq(row.updated_at),
+    );
+    conn.run(async |db| match db {
+        Backend::Mysql(c) => {
+            diesel::insert_into(entries::table)
+                .values(values)
+                .on_conflict(diesel::dsl::DuplicatedKeys)
+                .do_update()
+                .set(replace)
+                .execute(c)
+                .await
+        }
+        Backend::Sqlite(c) => {
+            diesel::insert_into(entries::table)
+                .values(values)
+                .on_conflict((entries::user_id, entries::key))
+                .do_update()
+                .set(replace)
+                .execute(c)
+                .await
+        }
+    })
+    .await
+    .map(drop)
+}
+
 /// Replaces a value and bumps its version, only if the entry is at
 /// `expected_version` when one is given (the check and the write are one
 /// statement, so of racing writers expecting the same version exactly one

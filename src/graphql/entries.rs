@@ -156,6 +156,25 @@ impl EntriesMutation {
         Ok(EntryObject { owner: user, entry })
     }
 
+    /// Creates the entry or replaces its value (bumping its version) and
+    /// returns it as written. With `expectedVersion`, only if the entry is
+    /// at that version (0: only if it does not exist yet); otherwise
+    /// VERSION_MISMATCH and nothing is written.
+    async fn put_entry(
+        &self,
+        ctx: &Context<'_>,
+        key: String,
+        value: String,
+        expected_version: Option<i32>,
+    ) -> Result<EntryObject> {
+        let user = caller(ctx).extend()?.user;
+        let entry = service(ctx)
+            .put_entry(user, &key, &value, expected_version.map(i64::from))
+            .await
+            .extend()?;
+        Ok(EntryObject { owner: user, entry })
+    }
+
     /// Replaces an entry's value and bumps its version; KEY_NOT_FOUND when
     /// absent; with `expectedVersion`, VERSION_MISMATCH (and nothing
     /// written) when the entry is at another version.

@@ -120,6 +120,66 @@ impl Service {
         .await
     }
 
+    /// Creates the entry or replaces its value (bumping its version), and
+    /// returns it as written. `expected`: the version it must be at, 0 for
+    /// "must not exist yet"; otherwise `VERSION_MISMATCH` and nothing is
+    /// written (an absent entry counts as version 0).
+    pub async fn put_entry(
+        &self,
+        user: UserId,
+        key: &str,
+        value: &str,
+        expected: Option<i64>,
+    ) -> AppResult<Entry> {
+        validation::key(key)?;
+        validation::value(value, self.max_value_bytes)?;
+        let written_at = now();
+        let row = db::entries::NewEntryRow {
+            user_id: user.0,
+            key: key.as_bytes(),
+            value,
+            version: 1,
+            created_at: written_at,
+            updated_at: written_at,
+        };
+        let mut conn = self.db.conn().await?;
+        conn.write_transaction(async |conn| {
+            let unwritten = match expected {
+                None => db::entries::upsert(conn, &row).await.err(),
+                Some(0) => db::entries::insert(conn, &row).await.err(),
+                Some(version) => {
+                    let changed = db::entries::update_value(
+                        conn,
+                        user,
+                        key.as_bytes(),
+                        value,
+                        written_at,
+                        Some(version),
+                    )
+                    .await?;
+                    if changed == 0 {
+                        return Err(put_refused(conn, user, key).await);
+                    }
+                    None
+                }
+            };
+            match unwritten.as_ref().and_then(db::violation) {
+                None => {}
+                Some(Violation::Unique(UniqueIndex::EntryKey)) => {
+                    return Err(put_refused(conn, user, key).await);
+                }
+                Some(Violation::ForeignKey) => return Err(AppError::invalid_token()),
+                Some(_) => {}
+            }
+            if let Some(err) = unwritten {
+                return Err(err.into());
+            }
+            let row = db::entries::find(conn, user, key.as_bytes(), false).await?;
+            to_entry(row.ok_or_else(|| AppError::internal("an upserted entry is missing"))?)
+        })
+        .await
+    }
+
     /// Deletes an entry if `precondition` holds, in one statement, for
     /// callers that do not need it back (REST).
     pub async fn delete_entry(
@@ -153,7 +213,7 @@ impl Service {
                 return Err(missing_key_or_account(conn, user).await);
             };
             if expected.is_some_and(|version| version != row.version) {
-                return Err(AppError::version_mismatch(row.version));
+                return Err(AppError::version_mismatch(Some(row.version)));
             }
             db::entries::delete(conn, user, key.as_bytes(), None).await?;
             to_entry(row)
@@ -169,6 +229,19 @@ pub struct VersionedValue {
     pub version: i64,
 }
 
+/// Why a `putEntry` with an expected version wrote nothing: the entry is at
+/// another version, or absent, or the account is gone.
+async fn put_refused(conn: &mut DbConnection, user: UserId, key: &str) -> AppError {
+    match db::entries::find(conn, user, key.as_bytes(), false).await {
+        Ok(Some(row)) => AppError::version_mismatch(Some(row.version)),
+        Ok(None) => match missing_key_or_account(conn, user).await {
+            error if error.code() == ErrorCode::KeyNotFound => AppError::version_mismatch(None),
+            error => error,
+        },
+        Err(err) => err.into(),
+    }
+}
+
 /// After a write touched no row: with a version `expected`, an entry at
 /// another version is `VERSION_MISMATCH`; otherwise the key is missing or
 /// the account gone.
@@ -180,7 +253,7 @@ async fn why_not_written(
 ) -> AppError {
     if expected.is_some() {
         match db::entries::find(conn, user, key.as_bytes(), false).await {
-            Ok(Some(row)) => return AppError::version_mismatch(row.version),
+            Ok(Some(row)) => return AppError::version_mismatch(Some(row.version)),
             Ok(None) => {}
             Err(err) => return err.into(),
         }
