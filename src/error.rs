@@ -127,6 +127,9 @@ pub struct AppError {
     /// What went wrong inside; logged on the request's line, never sent.
     detail: Option<String>,
     retry_after: Option<Duration>,
+    /// The entry key the error is about, where one of several could be
+    /// (`atomicWrite`'s failed check); GraphQL sends it as `extensions.key`.
+    key: Option<String>,
 }
 
 impl AppError {
@@ -137,7 +140,19 @@ impl AppError {
             message: message.into(),
             detail: None,
             retry_after: None,
+            key: None,
         }
+    }
+
+    /// The same error, naming the entry key it is about.
+    pub fn about_key(mut self, key: &str) -> Self {
+        self.key = Some(key.to_owned());
+        self
+    }
+
+    /// The entry key the error is about, if it names one.
+    pub fn key(&self) -> Option<&str> {
+        self.key.as_deref()
     }
 
     /// The bearer token is missing, malformed, expired, forged, or its account is gone.

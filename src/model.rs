@@ -61,6 +61,30 @@ impl Precondition {
     }
 }
 
+/// One precondition of an atomic write: the entry `key` is at `version`
+/// (`None`: it must be absent).
+#[derive(Clone, Debug)]
+pub struct EntryCheck {
+    pub key: String,
+    pub version: Option<i64>,
+}
+
+/// One write of an atomic write.
+#[derive(Clone, Debug)]
+pub struct EntryWrite {
+    pub key: String,
+    pub change: EntryChange,
+}
+
+/// What an atomic write does to its key.
+#[derive(Clone, Debug)]
+pub enum EntryChange {
+    /// Create or replace with this value (bumping the version).
+    Set(String),
+    /// Delete (an absent key is not an error).
+    Delete,
+}
+
 /// The tokens a login or a refresh hands out.
 #[derive(Clone, Debug)]
 pub struct AccessToken {

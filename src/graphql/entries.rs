@@ -1,14 +1,14 @@
 //! Entries: `entry`, `entries`, `storeEntry`, `updateEntry`, `deleteEntry`.
 
 use async_graphql::connection::{Connection, CursorType, Edge};
-use async_graphql::{Context, ErrorExtensions, ID, Object, Result, ResultExt};
+use async_graphql::{Context, ErrorExtensions, ID, InputObject, Object, Result, ResultExt};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
 use super::scalars::Timestamp;
 use super::{caller, service};
-use crate::error::AppError;
-use crate::model::{Entry, UserId};
+use crate::error::{AppError, ErrorCode};
+use crate::model::{self, Entry, UserId};
 use crate::service::{PageRequest, cursor};
 
 /// An entry with its owner, who is part of its `id`.
@@ -135,6 +135,45 @@ impl EntriesQuery {
     }
 }
 
+/// A precondition of `atomicWrite`: the entry is at `version` (null: it
+/// must be absent).
+#[derive(InputObject)]
+struct EntryCheck {
+    key: String,
+    version: Option<i32>,
+}
+
+/// One write of `atomicWrite`: a `value` to store (creating or replacing),
+/// or `delete: true`, not both.
+#[derive(InputObject)]
+struct EntryWrite {
+    key: String,
+    value: Option<String>,
+    delete: Option<bool>,
+}
+
+impl EntryWrite {
+    fn into_model(self) -> Result<model::EntryWrite, AppError> {
+        let change = match (self.value, self.delete.unwrap_or(false)) {
+            (Some(value), false) => model::EntryChange::Set(value),
+            (None, true) => model::EntryChange::Delete,
+            _ => {
+                return Err(AppError::new(
+                    ErrorCode::InvalidRequest,
+                    format!(
+                        "The write of {:?} must set value or delete: true, not both.",
+                        self.key
+                    ),
+                ));
+            }
+        };
+        Ok(model::EntryWrite {
+            key: self.key,
+            change,
+        })
+    }
+}
+
 /// Entry mutations.
 #[derive(Default)]
 pub struct EntriesMutation;
@@ -154,6 +193,41 @@ impl EntriesMutation {
             .await
             .extend()?;
         Ok(EntryObject { owner: user, entry })
+    }
+
+    /// Applies every write if every check holds, all or nothing, in one
+    /// transaction: up to 100 writes on distinct keys. Returns each write's
+    /// entry as written, in order (null for a delete; deleting an absent key
+    /// is no error). A failed check is VERSION_MISMATCH with its key in
+    /// `extensions.key`, and nothing is written.
+    async fn atomic_write(
+        &self,
+        ctx: &Context<'_>,
+        checks: Option<Vec<EntryCheck>>,
+        writes: Vec<EntryWrite>,
+    ) -> Result<Vec<Option<EntryObject>>> {
+        let user = caller(ctx).extend()?.user;
+        let checks: Vec<model::EntryCheck> = checks
+            .unwrap_or_default()
+            .into_iter()
+            .map(|check| model::EntryCheck {
+                key: check.key,
+                version: check.version.map(i64::from),
+            })
+            .collect();
+        let writes = writes
+            .into_iter()
+            .map(EntryWrite::into_model)
+            .collect::<Result<Vec<_>, _>>()
+            .extend()?;
+        let written = service(ctx)
+            .atomic_write(user, &checks, &writes)
+            .await
+            .extend()?;
+        Ok(written
+            .into_iter()
+            .map(|entry| entry.map(|entry| EntryObject { owner: user, entry }))
+            .collect())
     }
 
     /// Creates the entry or replaces its value (bumping its version) and

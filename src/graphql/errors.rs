@@ -20,6 +20,9 @@ fn extensions_of(error: &AppError) -> ErrorExtensionValues {
     if let Some(wait) = error.retry_after() {
         extensions.set("retryAfter", wait.as_secs());
     }
+    if let Some(key) = error.key() {
+        extensions.set("key", key);
+    }
     extensions
 }
 

@@ -4,7 +4,7 @@
 use super::{Service, cursor, now, validation};
 use crate::db::{self, DbConnection, UniqueIndex, Violation, entries::EntryRow};
 use crate::error::{AppError, AppResult, ErrorCode};
-use crate::model::{Entry, Precondition, UserId};
+use crate::model::{Entry, EntryChange, EntryCheck, EntryWrite, Precondition, UserId};
 
 impl Service {
     /// Reads one entry.
@@ -176,6 +176,62 @@ impl Service {
             }
             let row = db::entries::find(conn, user, key.as_bytes(), false).await?;
             to_entry(row.ok_or_else(|| AppError::internal("an upserted entry is missing"))?)
+        })
+        .await
+    }
+
+    /// Applies `writes` if every one of `checks` holds, all or nothing, in
+    /// one transaction (contract section 8): up to
+    /// [`validation::MAX_ATOMIC_WRITES`]
+    /// writes on distinct keys. Returns each write's entry as written, in
+    /// order (`None` for a delete). A failed check is `VERSION_MISMATCH`
+    /// naming its key; nothing is written then, nor when anything fails
+    /// midway (the transaction rolls back).
+    pub async fn atomic_write(
+        &self,
+        user: UserId,
+        checks: &[EntryCheck],
+        writes: &[EntryWrite],
+    ) -> AppResult<Vec<Option<Entry>>> {
+        validation::atomic_write(checks, writes, self.max_value_bytes)?;
+        let written_at = now();
+        let mut conn = self.db.conn().await?;
+        conn.write_transaction(async |conn| {
+            for check in checks {
+                // Locked (MySQL) until the commit: no write slips in after the check.
+                let row = db::entries::find(conn, user, check.key.as_bytes(), true).await?;
+                let actual = row.map(|row| row.version);
+                if actual != check.version {
+                    return Err(AppError::version_mismatch(actual).about_key(&check.key));
+                }
+            }
+            let mut written = Vec::with_capacity(writes.len());
+            for write in writes {
+                let key = write.key.as_bytes();
+                let EntryChange::Set(value) = &write.change else {
+                    db::entries::delete(conn, user, key, None).await?;
+                    written.push(None);
+                    continue;
+                };
+                let row = db::entries::NewEntryRow {
+                    user_id: user.0,
+                    key,
+                    value,
+                    version: 1,
+                    created_at: written_at,
+                    updated_at: written_at,
+                };
+                db::entries::upsert(conn, &row)
+                    .await
+                    .map_err(|err| match db::violation(&err) {
+                        Some(Violation::ForeignKey) => AppError::invalid_token(),
+                        _ => err.into(),
+                    })?;
+                let row = db::entries::find(conn, user, key, false).await?;
+                let row = row.ok_or_else(|| AppError::internal("a written entry is missing"))?;
+                written.push(Some(to_entry(row)?));
+            }
+            Ok(written)
         })
         .await
     }

@@ -7,6 +7,7 @@ use email_address::{EmailAddress, Options};
 use super::common_passwords;
 use crate::auth::MAX_PASSWORD_BYTES;
 use crate::error::{AppError, AppResult, ErrorCode};
+use crate::model::{EntryChange, EntryCheck, EntryWrite};
 
 /// Longest entry key, in bytes.
 pub const MAX_KEY_BYTES: usize = 255;
@@ -126,6 +127,43 @@ pub const DEFAULT_PAGE_SIZE: usize = 20;
 
 /// Most entries in a listing page.
 pub const MAX_PAGE_SIZE: usize = 100;
+
+/// Most writes (and most checks) one atomic write may hold.
+pub const MAX_ATOMIC_WRITES: usize = 100;
+
+/// An atomic write's checks and writes: at most [`MAX_ATOMIC_WRITES`] of
+/// each, every key valid, each key written once, every value valid.
+pub fn atomic_write(
+    checks: &[EntryCheck],
+    writes: &[EntryWrite],
+    max_value_bytes: usize,
+) -> AppResult<()> {
+    if writes.len() > MAX_ATOMIC_WRITES || checks.len() > MAX_ATOMIC_WRITES {
+        return Err(AppError::new(
+            ErrorCode::InvalidRequest,
+            format!(
+                "An atomic write holds at most {MAX_ATOMIC_WRITES} writes and {MAX_ATOMIC_WRITES} checks."
+            ),
+        ));
+    }
+    for check in checks {
+        key(&check.key)?;
+    }
+    let mut written = std::collections::HashSet::with_capacity(writes.len());
+    for write in writes {
+        key(&write.key)?;
+        if !written.insert(write.key.as_bytes()) {
+            return Err(AppError::new(
+                ErrorCode::InvalidRequest,
+                format!("The key {:?} is written more than once.", write.key),
+            ));
+        }
+        if let EntryChange::Set(text) = &write.change {
+            value(text, max_value_bytes)?;
+        }
+    }
+    Ok(())
+}
 
 /// Page size of a listing: 1..=100, 20 when not given. Out of range is an
 /// error, never silently clamped.

@@ -18,6 +18,7 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 
 mod agreement;
+mod atomic;
 mod errors;
 mod isolation;
 mod limits;
