@@ -23,6 +23,8 @@ pub struct App {
     state: AppState,
     cors: tower_http::cors::CorsLayer,
     limits: ServerLimits,
+    /// How often expired entries are reclaimed.
+    reclaim_interval: Duration,
 }
 
 impl App {
@@ -87,6 +89,7 @@ impl App {
             },
             cors: http::cors(config.cors_origins.as_deref())?,
             limits: server_limits(config),
+            reclaim_interval: Duration::from_secs(config.expired_reclaim_interval_secs),
         })
     }
 
@@ -111,9 +114,21 @@ impl App {
                 service.prune().await;
             }
         });
+        let service = Arc::clone(&self.state.service);
+        let reclaim_every = self.reclaim_interval;
+        let reclaiming = tokio::spawn(async move {
+            let mut ticks = tokio::time::interval(reclaim_every);
+            // A long run delays the next instead of bunching the missed ones.
+            ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                ticks.tick().await;
+                service.reclaim_expired_entries().await;
+            }
+        });
         let app = http::app(self.state, self.cors);
         let result = server::serve(listener, app, self.limits, shutdown).await;
         housekeeping.abort();
+        reclaiming.abort();
         result
     }
 }

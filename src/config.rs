@@ -217,6 +217,12 @@ pub struct Config {
           value_parser = clap::value_parser!(u64).range(1..=16_777_216))]
     pub graphql_max_query_bytes: u64,
 
+    /// Seconds between two runs of the task that deletes expired entries
+    /// (each run deletes in batches until none are left).
+    #[arg(long, env = "EXPIRED_RECLAIM_INTERVAL_SECS", default_value_t = 10,
+          value_parser = clap::value_parser!(u64).range(1..=86_400))]
+    pub expired_reclaim_interval_secs: u64,
+
     /// Serve the GraphiQL playground at `GET /graphql` (its assets come
     /// from the binary); `false` turns it off.
     #[arg(long, env = "GRAPHIQL", default_value_t = true, action = clap::ArgAction::Set)]

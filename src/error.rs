@@ -69,6 +69,8 @@ pub enum ErrorCode {
     /// A version precondition failed (`expectedVersion`, `If-Match`);
     /// nothing was written.
     VersionMismatch,
+    /// `ttlSeconds` / `ttl_seconds` is not an integer in 1..=31,536,000.
+    InvalidTtl,
 }
 
 impl ErrorCode {
@@ -108,6 +110,7 @@ impl ErrorCode {
             Self::PersistedQueryHashMismatch => "PERSISTED_QUERY_HASH_MISMATCH",
             Self::NotAcceptable => "NOT_ACCEPTABLE",
             Self::VersionMismatch => "VERSION_MISMATCH",
+            Self::InvalidTtl => "INVALID_TTL",
         }
     }
 }

@@ -36,6 +36,8 @@ pub struct Entry {
     pub version: i64,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// From this instant on the entry is as if absent (`None`: never).
+    pub expires_at: Option<DateTime<Utc>>,
 }
 
 /// What a write expects of the entry it changes (contract section 8):
@@ -79,8 +81,12 @@ pub struct EntryWrite {
 /// What an atomic write does to its key.
 #[derive(Clone, Debug)]
 pub enum EntryChange {
-    /// Create or replace with this value (bumping the version).
-    Set(String),
+    /// Create or replace with this value (bumping the version), expiring
+    /// after `ttl_secs` when given.
+    Set {
+        value: String,
+        ttl_secs: Option<i64>,
+    },
     /// Delete (an absent key is not an error).
     Delete,
 }

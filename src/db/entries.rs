@@ -2,10 +2,11 @@
 //! way to name another account's entry from here.
 
 use chrono::NaiveDateTime;
+use diesel::dsl::case_when;
 use diesel::prelude::*;
 use diesel::query_builder::{AstPass, QueryFragment, QueryId};
 use diesel::serialize::ToSql;
-use diesel::sql_types::{BigInt, Binary, Text, Timestamp};
+use diesel::sql_types::{BigInt, Binary, Nullable, Text, Timestamp};
 use diesel_async::RunQueryDsl;
 
 use super::schema::entries;
@@ -24,6 +25,8 @@ pub struct EntryRow {
     pub version: i64,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    /// From this instant on the entry is as if absent (`None`: never).
+    pub expires_at: Option<NaiveDateTime>,
 }
 
 impl EntryRow {
@@ -35,6 +38,7 @@ impl EntryRow {
             version: self.version,
             created_at: self.created_at.and_utc(),
             updated_at: self.updated_at.and_utc(),
+            expires_at: self.expires_at.map(|at| at.and_utc()),
         })
     }
 }
@@ -48,19 +52,31 @@ pub struct NewEntryRow<'a> {
     pub version: i64,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    pub expires_at: Option<NaiveDateTime>,
 }
 
-/// Loads one entry by its primary key. Inside a write transaction on MySQL
-/// the row is locked (`FOR UPDATE`); SQLite has no row locks and needs none,
-/// since its write transactions hold the database's single write lock from
-/// the start.
+/// Entries still alive at `now`: no expiry, or one still to come. From its
+/// expiry on an entry is as if absent, whether or not it was reclaimed yet.
+macro_rules! live_at {
+    ($now:expr) => {
+        entries::expires_at
+            .is_null()
+            .or(entries::expires_at.gt($now))
+    };
+}
+
+/// Loads one entry by its primary key, if alive at `now`. Inside a write
+/// transaction on MySQL the row is locked (`FOR UPDATE`), expired or not;
+/// SQLite has no row locks and needs none, since its write transactions
+/// hold the database's single write lock from the start.
 pub async fn find(
     conn: &mut DbConnection,
     owner: UserId,
     key: &[u8],
     for_update: bool,
+    now: NaiveDateTime,
 ) -> QueryResult<Option<EntryRow>> {
-    let row = entries::table.find((owner.0, key));
+    let row = entries::table.find((owner.0, key)).filter(live_at!(now));
     // Built per backend: `as_select()` is typed by the backend it runs on.
     conn.run(async |db| match db {
         Backend::Mysql(c) if for_update => {
@@ -90,6 +106,7 @@ pub struct OwnedEntryRow {
 pub async fn find_many(
     conn: &mut DbConnection,
     wanted: &[(UserId, &[u8])],
+    now: NaiveDateTime,
 ) -> QueryResult<Vec<OwnedEntryRow>> {
     let Some(&last) = wanted.last() else {
         return Ok(Vec::new());
@@ -102,7 +119,7 @@ pub async fn find_many(
             for (owner, key) in pairs {
                 query = query.or_filter(entries::user_id.eq(owner.0).and(entries::key.eq(*key)));
             }
-            query.load(c).await
+            query.filter(live_at!(now)).load(c).await
         })
     })
     .await
@@ -122,15 +139,72 @@ pub async fn insert(conn: &mut DbConnection, row: &NewEntryRow<'_>) -> QueryResu
         entries::version.eq(row.version),
         entries::created_at.eq(row.created_at),
         entries::updated_at.eq(row.updated_at),
+        entries::expires_at.eq(row.expires_at),
     ));
     conn.run(async |db| on_backend!(db, c => query.execute(c).await))
         .await
         .map(drop)
 }
 
+/// Deletes the entry if it has expired by `now` (so that its key is free
+/// for a new one); returns how many rows went (0 or 1).
+pub async fn delete_expired(
+    conn: &mut DbConnection,
+    owner: UserId,
+    key: &[u8],
+    now: NaiveDateTime,
+) -> QueryResult<usize> {
+    let query = diesel::delete(
+        entries::table
+            .find((owner.0, key))
+            .filter(entries::expires_at.le(now)),
+    );
+    conn.run(async |db| on_backend!(db, c => query.execute(c).await))
+        .await
+}
+
+/// Deletes up to `limit` entries that expired before `now`, oldest expiry
+/// first (through the index); returns how many went. Bounded so that no
+/// statement holds locks for long; an entry written again meanwhile (a new
+/// TTL, or none) is kept, since the delete checks the expiry again.
+pub async fn reclaim_expired(
+    conn: &mut DbConnection,
+    now: NaiveDateTime,
+    limit: i64,
+) -> QueryResult<usize> {
+    let expired: Vec<(i64, Vec<u8>)> = conn
+        .run(async |db| {
+            on_backend!(db, c => {
+                entries::table
+                    .filter(entries::expires_at.le(now))
+                    .order(entries::expires_at.asc())
+                    .select((entries::user_id, entries::key))
+                    .limit(limit)
+                    .load(c)
+                    .await
+            })
+        })
+        .await?;
+    if expired.is_empty() {
+        return Ok(0);
+    }
+    conn.run(async |db| {
+        on_backend!(db, c => {
+            let mut query = diesel::delete(entries::table).into_boxed();
+            for (owner, key) in &expired {
+                query = query.or_filter(entries::user_id.eq(owner).and(entries::key.eq(key)));
+            }
+            query.filter(entries::expires_at.le(now)).execute(c).await
+        })
+    })
+    .await
+}
+
 /// Creates the entry or, when the key exists, replaces its value and bumps
 /// its version, in one statement (`ON DUPLICATE KEY UPDATE` on MySQL, `ON
-/// CONFLICT DO UPDATE` on SQLite), so racing upserts never collide.
+/// CONFLICT DO UPDATE` on SQLite), so racing upserts never collide; an
+/// expired row is replaced as if new. (Deleting it first took gap locks on
+/// MySQL, on which racing upserts of a new key deadlocked.)
 pub async fn upsert(conn: &mut DbConnection, row: &NewEntryRow<'_>) -> QueryResult<()> {
     let values = (
         entries::user_id.eq(row.user_id),
@@ -139,11 +213,22 @@ pub async fn upsert(conn: &mut DbConnection, row: &NewEntryRow<'_>) -> QueryResu
         entries::version.eq(row.version),
         entries::created_at.eq(row.created_at),
         entries::updated_at.eq(row.updated_at),
+        entries::expires_at.eq(row.expires_at),
     );
+    // An entry that expired by now is replaced anew (version 1, created
+    // now), not continued. MySQL evaluates these assignments left to right
+    // on the updated row, so both tests of the old expiry come before
+    // `expires_at` is set; SQLite reads the old row throughout.
+    let now = row.updated_at;
+    let expired = entries::expires_at.le(now);
     let replace = (
+        entries::version
+            .eq(case_when(expired, 1_i64.into_sql::<BigInt>()).otherwise(entries::version + 1)),
+        entries::created_at.eq(case_when(expired, row.created_at.into_sql::<Timestamp>())
+            .otherwise(entries::created_at)),
         entries::value.eq(row.value),
-        entries::version.eq(entries::version + 1),
         entries::updated_at.eq(row.updated_at),
+        entries::expires_at.eq(row.expires_at),
     );
     conn.run(async |db| match db {
         Backend::Mysql(c) => {
@@ -179,6 +264,7 @@ pub async fn update_value(
     key: &[u8],
     value: &str,
     now: NaiveDateTime,
+    expires_at: Option<NaiveDateTime>,
     expected_version: Option<i64>,
 ) -> QueryResult<usize> {
     match expected_version {
@@ -188,6 +274,7 @@ pub async fn update_value(
                 key,
                 value,
                 now,
+                expires_at,
                 expected_version: 0,
             };
             conn.run(async |db| on_backend!(db, c => query.execute(c).await))
@@ -199,6 +286,7 @@ pub async fn update_value(
                 key,
                 value,
                 now,
+                expires_at,
                 expected_version,
             };
             conn.run(async |db| on_backend!(db, c => query.execute(c).await))
@@ -207,9 +295,10 @@ pub async fn update_value(
     }
 }
 
-/// `UPDATE entries SET value = ?, version = version + 1, updated_at = ?
-/// WHERE user_id = ? AND key = ?` (`AND version = ?` when `CHECKED`), as a
-/// statement of its own. diesel marks
+/// `UPDATE entries SET value = ?, version = version + 1, updated_at = ?,
+/// expires_at = ? WHERE user_id = ? AND key = ? AND (expires_at IS NULL OR
+/// expires_at > ?)` (and `AND version = ?` when `CHECKED`), as a statement
+/// of its own. diesel marks
 /// every `UPDATE` it builds as not cacheable (a changeset's optional fields
 /// can change its text), so the driver prepared, ran and closed the DSL's
 /// update on every call: two round trips, and a statement for the database
@@ -220,6 +309,8 @@ struct ReplaceValue<'a, const CHECKED: bool> {
     key: &'a [u8],
     value: &'a str,
     now: NaiveDateTime,
+    /// The new expiry (a write without a TTL clears it).
+    expires_at: Option<NaiveDateTime>,
     /// Compared only when `CHECKED`.
     expected_version: i64,
 }
@@ -242,6 +333,7 @@ where
     [u8]: ToSql<Binary, DB>,
     str: ToSql<Text, DB>,
     NaiveDateTime: ToSql<Timestamp, DB>,
+    Option<NaiveDateTime>: ToSql<Nullable<Timestamp>, DB>,
 {
     fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, DB>) -> QueryResult<()> {
         out.push_sql("UPDATE ");
@@ -258,6 +350,10 @@ where
         out.push_identifier(entries::updated_at::NAME)?;
         out.push_sql(" = ");
         out.push_bind_param::<Timestamp, _>(&self.now)?;
+        out.push_sql(", ");
+        out.push_identifier(entries::expires_at::NAME)?;
+        out.push_sql(" = ");
+        out.push_bind_param::<Nullable<Timestamp>, _>(&self.expires_at)?;
         out.push_sql(" WHERE ");
         out.push_identifier(entries::user_id::NAME)?;
         out.push_sql(" = ");
@@ -266,6 +362,14 @@ where
         out.push_identifier(entries::key::NAME)?;
         out.push_sql(" = ");
         out.push_bind_param::<Binary, _>(self.key)?;
+        // An expired entry is as if absent: nothing to update.
+        out.push_sql(" AND (");
+        out.push_identifier(entries::expires_at::NAME)?;
+        out.push_sql(" IS NULL OR ");
+        out.push_identifier(entries::expires_at::NAME)?;
+        out.push_sql(" > ");
+        out.push_bind_param::<Timestamp, _>(&self.now)?;
+        out.push_sql(")");
         if CHECKED {
             out.push_sql(" AND ");
             out.push_identifier(entries::version::NAME)?;
@@ -283,8 +387,11 @@ pub async fn delete(
     owner: UserId,
     key: &[u8],
     expected_version: Option<i64>,
+    now: NaiveDateTime,
 ) -> QueryResult<usize> {
-    let row = entries::table.find((owner.0, key));
+    // An expired entry is as if absent: deleting it is KEY_NOT_FOUND, and
+    // the reclaimer takes it.
+    let row = entries::table.find((owner.0, key)).filter(live_at!(now));
     match expected_version {
         None => {
             let query = diesel::delete(row);
@@ -315,6 +422,7 @@ pub async fn page(
     owner: UserId,
     range: &KeyRange<'_>,
     limit: i64,
+    now: NaiveDateTime,
 ) -> QueryResult<Vec<EntryRow>> {
     conn.run(async |db| {
         on_backend!(db, c => {
@@ -333,7 +441,7 @@ pub async fn page(
             if let Some(until) = &range.until {
                 query = query.filter(entries::key.lt(until));
             }
-            query.load(c).await
+            query.filter(live_at!(now)).load(c).await
         })
     })
     .await

@@ -113,7 +113,10 @@ async fn answer(db: &Database, batch: &mut Vec<Lookup>) {
     let mut wanted: Vec<(UserId, &[u8])> = batch.iter().map(|l| (l.owner, &*l.key)).collect();
     wanted.dedup();
     let found = match db.conn().await {
-        Ok(mut conn) => entries::find_many(&mut conn, &wanted).await,
+        // Entries that expired by now are absent, reclaimed or not.
+        Ok(mut conn) => {
+            entries::find_many(&mut conn, &wanted, chrono::Utc::now().naive_utc()).await
+        }
         Err(error) => Err(error),
     };
     let mut rows = match found {

@@ -32,6 +32,7 @@ diesel::table! {
         version -> BigInt,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        expires_at -> Nullable<Timestamp>,
     }
 }
 

@@ -52,6 +52,13 @@ impl EntryObject {
     async fn updated_at(&self) -> Timestamp {
         Timestamp(self.entry.updated_at)
     }
+
+    /// From this instant on the entry is as if absent; null: never. Set by
+    /// a write's `ttlSeconds` (rounded up to the second); a write without
+    /// one clears it.
+    async fn expires_at(&self) -> Option<Timestamp> {
+        self.entry.expires_at.map(Timestamp)
+    }
 }
 
 /// The opaque id of `owner`'s entry `key`: the base64url of
@@ -150,18 +157,23 @@ struct EntryWrite {
     key: String,
     value: Option<String>,
     delete: Option<bool>,
+    /// With `value`: the entry expires after this many seconds (1-31536000).
+    ttl_seconds: Option<i32>,
 }
 
 impl EntryWrite {
     fn into_model(self) -> Result<model::EntryWrite, AppError> {
         let change = match (self.value, self.delete.unwrap_or(false)) {
-            (Some(value), false) => model::EntryChange::Set(value),
-            (None, true) => model::EntryChange::Delete,
+            (Some(value), false) => model::EntryChange::Set {
+                value,
+                ttl_secs: self.ttl_seconds.map(i64::from),
+            },
+            (None, true) if self.ttl_seconds.is_none() => model::EntryChange::Delete,
             _ => {
                 return Err(AppError::new(
                     ErrorCode::InvalidRequest,
                     format!(
-                        "The write of {:?} must set value or delete: true, not both.",
+                        "The write of {:?} must set value (and maybe ttlSeconds) or delete: true.",
                         self.key
                     ),
                 ));
@@ -180,16 +192,19 @@ pub struct EntriesMutation;
 
 #[Object]
 impl EntriesMutation {
-    /// Creates an entry; KEY_EXISTS when the caller already has the key.
+    /// Creates an entry, expiring after `ttlSeconds` (1-31536000) when
+    /// given; KEY_EXISTS when the caller already has the key (an expired
+    /// entry does not count).
     async fn store_entry(
         &self,
         ctx: &Context<'_>,
         key: String,
         value: String,
+        ttl_seconds: Option<i32>,
     ) -> Result<EntryObject> {
         let user = caller(ctx).extend()?.user;
         let entry = service(ctx)
-            .create_entry(user, &key, &value)
+            .create_entry(user, &key, &value, ttl_seconds.map(i64::from))
             .await
             .extend()?;
         Ok(EntryObject { owner: user, entry })
@@ -230,8 +245,9 @@ impl EntriesMutation {
             .collect())
     }
 
-    /// Creates the entry or replaces its value (bumping its version) and
-    /// returns it as written. With `expectedVersion`, only if the entry is
+    /// Creates the entry or replaces its value (bumping its version; an
+    /// expired entry is replaced anew) and returns it as written; it then
+    /// expires after `ttlSeconds`, or never. With `expectedVersion`, only if the entry is
     /// at that version (0: only if it does not exist yet); otherwise
     /// VERSION_MISMATCH and nothing is written.
     async fn put_entry(
@@ -240,17 +256,25 @@ impl EntriesMutation {
         key: String,
         value: String,
         expected_version: Option<i32>,
+        ttl_seconds: Option<i32>,
     ) -> Result<EntryObject> {
         let user = caller(ctx).extend()?.user;
         let entry = service(ctx)
-            .put_entry(user, &key, &value, expected_version.map(i64::from))
+            .put_entry(
+                user,
+                &key,
+                &value,
+                expected_version.map(i64::from),
+                ttl_seconds.map(i64::from),
+            )
             .await
             .extend()?;
         Ok(EntryObject { owner: user, entry })
     }
 
-    /// Replaces an entry's value and bumps its version; KEY_NOT_FOUND when
-    /// absent; with `expectedVersion`, VERSION_MISMATCH (and nothing
+    /// Replaces an entry's value and bumps its version; it then expires
+    /// after `ttlSeconds`, or never. KEY_NOT_FOUND when absent; with
+    /// `expectedVersion`, VERSION_MISMATCH (and nothing
     /// written) when the entry is at another version.
     async fn update_entry(
         &self,
@@ -258,10 +282,17 @@ impl EntriesMutation {
         key: String,
         value: String,
         expected_version: Option<i32>,
+        ttl_seconds: Option<i32>,
     ) -> Result<EntryObject> {
         let user = caller(ctx).extend()?.user;
         let entry = service(ctx)
-            .update_entry_and_return(user, &key, &value, expected_version.map(i64::from))
+            .update_entry_and_return(
+                user,
+                &key,
+                &value,
+                expected_version.map(i64::from),
+                ttl_seconds.map(i64::from),
+            )
             .await
             .extend()?;
         Ok(EntryObject { owner: user, entry })

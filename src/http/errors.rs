@@ -17,7 +17,9 @@ pub fn status_of(code: ErrorCode) -> StatusCode {
     use ErrorCode::*;
     match code {
         InvalidRequest | InvalidUsername | InvalidEmail | InvalidPassword | InvalidAge
-        | GenderRequired | MissingFields | InvalidKey | InvalidValue => StatusCode::BAD_REQUEST,
+        | GenderRequired | MissingFields | InvalidKey | InvalidValue | InvalidTtl => {
+            StatusCode::BAD_REQUEST
+        }
         GraphqlParseFailed
         | GraphqlValidationFailed
         | GraphqlDepthLimitExceeded

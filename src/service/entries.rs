@@ -1,6 +1,8 @@
 //! Per-account entries. Another account's key is indistinguishable from a
 //! missing one: every query is scoped by the caller's id.
 
+use chrono::{NaiveDateTime, SubsecRound, TimeDelta};
+
 use super::{Service, cursor, now, validation};
 use crate::db::{self, DbConnection, UniqueIndex, Violation, entries::EntryRow};
 use crate::error::{AppError, AppResult, ErrorCode};
@@ -37,10 +39,19 @@ impl Service {
         Err(missing_key_or_account(&mut conn, user).await)
     }
 
-    /// Creates an entry; `KEY_EXISTS` when the caller already has this key.
-    pub async fn create_entry(&self, user: UserId, key: &str, value: &str) -> AppResult<Entry> {
+    /// Creates an entry, expiring after `ttl_secs` when given; `KEY_EXISTS`
+    /// when the caller already has this key (an expired entry does not
+    /// count: it is deleted, and the key is free).
+    pub async fn create_entry(
+        &self,
+        user: UserId,
+        key: &str,
+        value: &str,
+        ttl_secs: Option<i64>,
+    ) -> AppResult<Entry> {
         validation::key(key)?;
         validation::value(value, self.max_value_bytes)?;
+        let ttl_secs = validation::ttl(ttl_secs)?;
         let created_at = now();
         let row = db::entries::NewEntryRow {
             user_id: user.0,
@@ -49,23 +60,31 @@ impl Service {
             version: 1,
             created_at,
             updated_at: created_at,
+            expires_at: expiry(created_at, ttl_secs),
         };
         let mut conn = self.db.conn().await?;
-        db::entries::insert(&mut conn, &row)
-            .await
-            .map_err(|err| match db::violation(&err) {
-                Some(Violation::Unique(UniqueIndex::EntryKey)) => {
-                    AppError::new(ErrorCode::KeyExists, "Data with this key already exists.")
-                }
-                Some(Violation::ForeignKey) => AppError::invalid_token(),
-                _ => err.into(),
-            })?;
+        let mut inserted = db::entries::insert(&mut conn, &row).await;
+        // The key may be held by an entry that has expired but is not
+        // reclaimed yet: free it and try once more.
+        if is_entry_key_clash(&inserted)
+            && db::entries::delete_expired(&mut conn, user, key.as_bytes(), created_at).await? == 1
+        {
+            inserted = db::entries::insert(&mut conn, &row).await;
+        }
+        inserted.map_err(|err| match db::violation(&err) {
+            Some(Violation::Unique(UniqueIndex::EntryKey)) => {
+                AppError::new(ErrorCode::KeyExists, "Data with this key already exists.")
+            }
+            Some(Violation::ForeignKey) => AppError::invalid_token(),
+            _ => err.into(),
+        })?;
         Ok(Entry {
             key: key.to_owned(),
             value: value.to_owned(),
             version: 1,
             created_at: created_at.and_utc(),
             updated_at: created_at.and_utc(),
+            expires_at: row.expires_at.map(|at| at.and_utc()),
         })
     }
 
@@ -73,48 +92,72 @@ impl Service {
     /// one statement: for callers that do not need the entry back (REST), a
     /// single round trip. `VERSION_MISMATCH` when the entry is at another
     /// version; nothing is written then.
+    /// The entry then expires after `ttl_secs`, or never when none is
+    /// given (a TTL is not kept across writes).
     pub async fn update_entry(
         &self,
         user: UserId,
         key: &str,
         value: &str,
         precondition: Precondition,
+        ttl_secs: Option<i64>,
     ) -> AppResult<()> {
         validation::key(key)?;
         validation::value(value, self.max_value_bytes)?;
+        let ttl_secs = validation::ttl(ttl_secs)?;
         let expected = precondition.version();
+        let updated_at = now();
+        let expires_at = expiry(updated_at, ttl_secs);
         let mut conn = self.db.conn().await?;
-        let changed =
-            db::entries::update_value(&mut conn, user, key.as_bytes(), value, now(), expected)
-                .await?;
+        let changed = db::entries::update_value(
+            &mut conn,
+            user,
+            key.as_bytes(),
+            value,
+            updated_at,
+            expires_at,
+            expected,
+        )
+        .await?;
         if changed == 0 {
-            return Err(why_not_written(&mut conn, user, key, expected).await);
+            return Err(why_not_written(&mut conn, user, key, expected, updated_at).await);
         }
         Ok(())
     }
 
     /// Replaces a value, bumping its version; returns the entry as updated,
     /// read in the same transaction so the version is the one this write made.
-    /// `expected` is the version the entry must be at, if any.
+    /// `expected` is the version the entry must be at, if any; the entry
+    /// then expires after `ttl_secs`, or never.
     pub async fn update_entry_and_return(
         &self,
         user: UserId,
         key: &str,
         value: &str,
         expected: Option<i64>,
+        ttl_secs: Option<i64>,
     ) -> AppResult<Entry> {
         validation::key(key)?;
         validation::value(value, self.max_value_bytes)?;
+        let ttl_secs = validation::ttl(ttl_secs)?;
         let updated_at = now();
+        let expires_at = expiry(updated_at, ttl_secs);
         let mut conn = self.db.conn().await?;
         conn.write_transaction(async |conn| {
-            let changed =
-                db::entries::update_value(conn, user, key.as_bytes(), value, updated_at, expected)
-                    .await?;
+            let changed = db::entries::update_value(
+                conn,
+                user,
+                key.as_bytes(),
+                value,
+                updated_at,
+                expires_at,
+                expected,
+            )
+            .await?;
             if changed == 0 {
-                return Err(why_not_written(conn, user, key, expected).await);
+                return Err(why_not_written(conn, user, key, expected, updated_at).await);
             }
-            let row = db::entries::find(conn, user, key.as_bytes(), false).await?;
+            let row = db::entries::find(conn, user, key.as_bytes(), false, updated_at).await?;
             to_entry(row.ok_or_else(AppError::key_not_found)?)
         })
         .await
@@ -123,16 +166,19 @@ impl Service {
     /// Creates the entry or replaces its value (bumping its version), and
     /// returns it as written. `expected`: the version it must be at, 0 for
     /// "must not exist yet"; otherwise `VERSION_MISMATCH` and nothing is
-    /// written (an absent entry counts as version 0).
+    /// written (an absent or expired entry counts as version 0). The entry
+    /// then expires after `ttl_secs`, or never.
     pub async fn put_entry(
         &self,
         user: UserId,
         key: &str,
         value: &str,
         expected: Option<i64>,
+        ttl_secs: Option<i64>,
     ) -> AppResult<Entry> {
         validation::key(key)?;
         validation::value(value, self.max_value_bytes)?;
+        let ttl_secs = validation::ttl(ttl_secs)?;
         let written_at = now();
         let row = db::entries::NewEntryRow {
             user_id: user.0,
@@ -141,12 +187,24 @@ impl Service {
             version: 1,
             created_at: written_at,
             updated_at: written_at,
+            expires_at: expiry(written_at, ttl_secs),
         };
         let mut conn = self.db.conn().await?;
         conn.write_transaction(async |conn| {
             let unwritten = match expected {
                 None => db::entries::upsert(conn, &row).await.err(),
-                Some(0) => db::entries::insert(conn, &row).await.err(),
+                Some(0) => {
+                    let mut inserted = db::entries::insert(conn, &row).await;
+                    // An expired entry holds the key only until it is freed.
+                    if is_entry_key_clash(&inserted)
+                        && db::entries::delete_expired(conn, user, key.as_bytes(), written_at)
+                            .await?
+                            == 1
+                    {
+                        inserted = db::entries::insert(conn, &row).await;
+                    }
+                    inserted.err()
+                }
                 Some(version) => {
                     let changed = db::entries::update_value(
                         conn,
@@ -154,11 +212,12 @@ impl Service {
                         key.as_bytes(),
                         value,
                         written_at,
+                        row.expires_at,
                         Some(version),
                     )
                     .await?;
                     if changed == 0 {
-                        return Err(put_refused(conn, user, key).await);
+                        return Err(put_refused(conn, user, key, written_at).await);
                     }
                     None
                 }
@@ -166,7 +225,7 @@ impl Service {
             match unwritten.as_ref().and_then(db::violation) {
                 None => {}
                 Some(Violation::Unique(UniqueIndex::EntryKey)) => {
-                    return Err(put_refused(conn, user, key).await);
+                    return Err(put_refused(conn, user, key, written_at).await);
                 }
                 Some(Violation::ForeignKey) => return Err(AppError::invalid_token()),
                 Some(_) => {}
@@ -174,7 +233,7 @@ impl Service {
             if let Some(err) = unwritten {
                 return Err(err.into());
             }
-            let row = db::entries::find(conn, user, key.as_bytes(), false).await?;
+            let row = db::entries::find(conn, user, key.as_bytes(), false, written_at).await?;
             to_entry(row.ok_or_else(|| AppError::internal("an upserted entry is missing"))?)
         })
         .await
@@ -199,7 +258,8 @@ impl Service {
         conn.write_transaction(async |conn| {
             for check in checks {
                 // Locked (MySQL) until the commit: no write slips in after the check.
-                let row = db::entries::find(conn, user, check.key.as_bytes(), true).await?;
+                let row =
+                    db::entries::find(conn, user, check.key.as_bytes(), true, written_at).await?;
                 let actual = row.map(|row| row.version);
                 if actual != check.version {
                     return Err(AppError::version_mismatch(actual).about_key(&check.key));
@@ -208,8 +268,8 @@ impl Service {
             let mut written = Vec::with_capacity(writes.len());
             for write in writes {
                 let key = write.key.as_bytes();
-                let EntryChange::Set(value) = &write.change else {
-                    db::entries::delete(conn, user, key, None).await?;
+                let EntryChange::Set { value, ttl_secs } = &write.change else {
+                    db::entries::delete(conn, user, key, None, written_at).await?;
                     written.push(None);
                     continue;
                 };
@@ -220,6 +280,7 @@ impl Service {
                     version: 1,
                     created_at: written_at,
                     updated_at: written_at,
+                    expires_at: expiry(written_at, *ttl_secs),
                 };
                 db::entries::upsert(conn, &row)
                     .await
@@ -227,7 +288,7 @@ impl Service {
                         Some(Violation::ForeignKey) => AppError::invalid_token(),
                         _ => err.into(),
                     })?;
-                let row = db::entries::find(conn, user, key, false).await?;
+                let row = db::entries::find(conn, user, key, false, written_at).await?;
                 let row = row.ok_or_else(|| AppError::internal("a written entry is missing"))?;
                 written.push(Some(to_entry(row)?));
             }
@@ -246,9 +307,10 @@ impl Service {
     ) -> AppResult<()> {
         validation::key(key)?;
         let expected = precondition.version();
+        let at = now();
         let mut conn = self.db.conn().await?;
-        if db::entries::delete(&mut conn, user, key.as_bytes(), expected).await? == 0 {
-            return Err(why_not_written(&mut conn, user, key, expected).await);
+        if db::entries::delete(&mut conn, user, key.as_bytes(), expected, at).await? == 0 {
+            return Err(why_not_written(&mut conn, user, key, expected, at).await);
         }
         Ok(())
     }
@@ -262,20 +324,85 @@ impl Service {
         expected: Option<i64>,
     ) -> AppResult<Entry> {
         validation::key(key)?;
+        let at = now();
         let mut conn = self.db.conn().await?;
         conn.write_transaction(async |conn| {
             // Locked until the delete, so no write slips between the check and it.
-            let Some(row) = db::entries::find(conn, user, key.as_bytes(), true).await? else {
+            let Some(row) = db::entries::find(conn, user, key.as_bytes(), true, at).await? else {
                 return Err(missing_key_or_account(conn, user).await);
             };
             if expected.is_some_and(|version| version != row.version) {
                 return Err(AppError::version_mismatch(Some(row.version)));
             }
-            db::entries::delete(conn, user, key.as_bytes(), None).await?;
+            db::entries::delete(conn, user, key.as_bytes(), None, at).await?;
             to_entry(row)
         })
         .await
     }
+}
+
+impl Service {
+    /// Deletes expired entries in batches of [`RECLAIM_BATCH`], oldest
+    /// expiry first, with a pause between batches and the connection given
+    /// back each time, so that reclaiming never holds locks for long nor
+    /// takes the database from requests; runs until a batch comes up short.
+    /// Returns how many went (and logs it). Expired entries are already
+    /// absent to every read; this only frees their storage.
+    pub async fn reclaim_expired_entries(&self) -> usize {
+        let mut total = 0;
+        loop {
+            let batch = async {
+                let mut conn = self.db.conn().await?;
+                db::entries::reclaim_expired(&mut conn, now(), RECLAIM_BATCH).await
+            };
+            let deleted = match batch.await {
+                Ok(deleted) => deleted,
+                Err(err) => {
+                    tracing::warn!(error = %err, reclaimed = total, "could not reclaim expired entries");
+                    break;
+                }
+            };
+            total += deleted;
+            if deleted < RECLAIM_BATCH as usize {
+                break;
+            }
+            if total % 10_000 < RECLAIM_BATCH as usize {
+                tracing::info!(reclaimed = total, "reclaiming expired entries");
+            }
+            tokio::time::sleep(RECLAIM_PAUSE).await;
+        }
+        if total > 0 {
+            tracing::info!(reclaimed = total, "reclaimed expired entries");
+        }
+        total
+    }
+}
+
+/// Expired entries deleted per statement: small enough that each delete
+/// holds its locks for milliseconds.
+const RECLAIM_BATCH: i64 = 500;
+
+/// The pause between two reclaiming batches, so requests get the database
+/// in between.
+const RECLAIM_PAUSE: std::time::Duration = std::time::Duration::from_millis(20);
+
+/// When an entry written at `at` with `ttl_secs` expires: `at + ttl`,
+/// rounded up to the whole second ("from its expiry second on"), so it
+/// lives at least its TTL; `None` without a TTL.
+fn expiry(at: NaiveDateTime, ttl_secs: Option<i64>) -> Option<NaiveDateTime> {
+    let end = at + TimeDelta::seconds(ttl_secs?);
+    let whole = end.trunc_subsecs(0);
+    Some(if whole < end {
+        whole + TimeDelta::seconds(1)
+    } else {
+        whole
+    })
+}
+
+/// True when an insert failed on the entry's primary key.
+fn is_entry_key_clash(inserted: &Result<(), diesel::result::Error>) -> bool {
+    inserted.as_ref().err().and_then(db::violation)
+        == Some(Violation::Unique(UniqueIndex::EntryKey))
 }
 
 /// An entry's value and version (REST's GET, whose `ETag` is the version).
@@ -287,8 +414,13 @@ pub struct VersionedValue {
 
 /// Why a `putEntry` with an expected version wrote nothing: the entry is at
 /// another version, or absent, or the account is gone.
-async fn put_refused(conn: &mut DbConnection, user: UserId, key: &str) -> AppError {
-    match db::entries::find(conn, user, key.as_bytes(), false).await {
+async fn put_refused(
+    conn: &mut DbConnection,
+    user: UserId,
+    key: &str,
+    at: NaiveDateTime,
+) -> AppError {
+    match db::entries::find(conn, user, key.as_bytes(), false, at).await {
         Ok(Some(row)) => AppError::version_mismatch(Some(row.version)),
         Ok(None) => match missing_key_or_account(conn, user).await {
             error if error.code() == ErrorCode::KeyNotFound => AppError::version_mismatch(None),
@@ -306,9 +438,10 @@ async fn why_not_written(
     user: UserId,
     key: &str,
     expected: Option<i64>,
+    at: NaiveDateTime,
 ) -> AppError {
     if expected.is_some() {
-        match db::entries::find(conn, user, key.as_bytes(), false).await {
+        match db::entries::find(conn, user, key.as_bytes(), false, at).await {
             Ok(Some(row)) => return AppError::version_mismatch(Some(row.version)),
             Ok(None) => {}
             Err(err) => return err.into(),
@@ -378,7 +511,7 @@ impl Service {
         };
         let mut conn = self.db.conn().await?;
         // One row more than asked tells whether another page follows.
-        let mut rows = db::entries::page(&mut conn, user, &range, first as i64 + 1).await?;
+        let mut rows = db::entries::page(&mut conn, user, &range, first as i64 + 1, now()).await?;
         if rows.is_empty() && !db::users::exists(&mut conn, user).await? {
             return Err(AppError::invalid_token());
         }

@@ -128,6 +128,22 @@ pub const DEFAULT_PAGE_SIZE: usize = 20;
 /// Most entries in a listing page.
 pub const MAX_PAGE_SIZE: usize = 100;
 
+/// The longest time to live an entry may have: 365 days.
+pub const MAX_TTL_SECS: i64 = 31_536_000;
+
+/// A time to live in seconds, if one is given: 1..=[`MAX_TTL_SECS`], else
+/// `INVALID_TTL`.
+pub fn ttl(seconds: Option<i64>) -> AppResult<Option<i64>> {
+    match seconds {
+        None => Ok(None),
+        Some(seconds @ 1..=MAX_TTL_SECS) => Ok(Some(seconds)),
+        Some(_) => fail(
+            ErrorCode::InvalidTtl,
+            "ttl_seconds must be an integer from 1 to 31536000.",
+        ),
+    }
+}
+
 /// Most writes (and most checks) one atomic write may hold.
 pub const MAX_ATOMIC_WRITES: usize = 100;
 
@@ -158,8 +174,13 @@ pub fn atomic_write(
                 format!("The key {:?} is written more than once.", write.key),
             ));
         }
-        if let EntryChange::Set(text) = &write.change {
+        if let EntryChange::Set {
+            value: text,
+            ttl_secs,
+        } = &write.change
+        {
             value(text, max_value_bytes)?;
+            ttl(*ttl_secs)?;
         }
     }
     Ok(())

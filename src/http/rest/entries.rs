@@ -6,11 +6,12 @@ use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::Response;
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::envelope;
-use super::extract::{AuthUser, EntryKey, IfMatch, JsonObject};
+use super::extract::{AuthUser, EntryKey, IfMatch, JsonObject, optional_ttl};
 use crate::error::{AppError, ErrorCode};
 use crate::service::{PageRequest, Service, VersionedValue};
 
@@ -21,7 +22,7 @@ struct KeyValue {
     version: i64,
 }
 
-/// `POST /api/data` with `{"key","value"}`.
+/// `POST /api/data` with `{"key","value"}` and optionally `"ttl_seconds"`.
 pub async fn create(
     State(service): State<Arc<Service>>,
     AuthUser(caller): AuthUser,
@@ -29,7 +30,10 @@ pub async fn create(
 ) -> Result<Response, AppError> {
     let key = string_field(&mut body, "key", ErrorCode::InvalidKey)?;
     let value = string_field(&mut body, "value", ErrorCode::InvalidValue)?;
-    service.create_entry(caller.user, &key, &value).await?;
+    let ttl_secs = optional_ttl(&mut body)?;
+    service
+        .create_entry(caller.user, &key, &value, ttl_secs)
+        .await?;
     Ok(envelope::message(
         StatusCode::CREATED,
         "Data stored successfully.",
@@ -50,7 +54,7 @@ struct ListedEntry {
     value: String,
     version: i64,
     /// Null: the entry does not expire.
-    expires_at: Option<String>,
+    expires_at: Option<DateTime<Utc>>,
 }
 
 #[derive(Serialize)]
@@ -100,7 +104,7 @@ pub async fn list(
             key: entry.key,
             value: entry.value,
             version: entry.version,
-            expires_at: None,
+            expires_at: entry.expires_at,
         })
         .collect();
     Ok(envelope::data(
@@ -136,7 +140,8 @@ pub async fn read(
     Ok(response)
 }
 
-/// `PUT /api/data/{key}` with `{"value"}`, honouring `If-Match`.
+/// `PUT /api/data/{key}` with `{"value"}` and optionally `"ttl_seconds"`
+/// (without it the entry no longer expires), honouring `If-Match`.
 pub async fn update(
     State(service): State<Arc<Service>>,
     AuthUser(caller): AuthUser,
@@ -145,8 +150,9 @@ pub async fn update(
     JsonObject(mut body): JsonObject,
 ) -> Result<Response, AppError> {
     let value = string_field(&mut body, "value", ErrorCode::InvalidValue)?;
+    let ttl_secs = optional_ttl(&mut body)?;
     service
-        .update_entry(caller.user, &key, &value, precondition)
+        .update_entry(caller.user, &key, &value, precondition, ttl_secs)
         .await?;
     Ok(envelope::message(
         StatusCode::OK,

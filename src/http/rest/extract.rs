@@ -155,6 +155,19 @@ pub fn required_string(body: &mut Map<String, Value>, field: &str) -> Result<Str
     })
 }
 
+/// `ttl_seconds`: absent, or an integer (its range is the service's rule);
+/// anything else, null included, is `INVALID_TTL`.
+pub fn optional_ttl(body: &mut Map<String, Value>) -> Result<Option<i64>, AppError> {
+    match body.remove("ttl_seconds") {
+        None => Ok(None),
+        Some(Value::Number(n)) if n.as_i64().is_some() => Ok(n.as_i64()),
+        Some(_) => Err(AppError::new(
+            ErrorCode::InvalidTtl,
+            "ttl_seconds must be an integer from 1 to 31536000.",
+        )),
+    }
+}
+
 /// A field that may be absent, or else must be a string (null is not one).
 pub fn optional_string(
     body: &mut Map<String, Value>,

@@ -2,6 +2,7 @@
 //! rules and limits, byte-exact keys, isolation between accounts, versions,
 //! and racing writes.
 
+mod expiry;
 mod input;
 mod lifecycle;
 mod listing;

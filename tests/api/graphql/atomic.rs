@@ -152,7 +152,7 @@ async fn a_database_failure_midway_leaves_nothing_written(backend: Backend) {
     let reply = blocker
         .write_transaction(async |conn| {
             let id = datakeep::model::UserId(user_id.parse().expect("a numeric id"));
-            datakeep::db::entries::find(conn, id, b"k50", true)
+            datakeep::db::entries::find(conn, id, b"k50", true, chrono::Utc::now().naive_utc())
                 .await
                 .expect("locking k50");
             let reply = post_graphql(&app, Some(&token), &body).await;

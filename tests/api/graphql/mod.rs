@@ -20,6 +20,7 @@ use serde_json::{Value, json};
 mod agreement;
 mod atomic;
 mod errors;
+mod expiry;
 mod isolation;
 mod limits;
 mod operations;

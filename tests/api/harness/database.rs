@@ -58,14 +58,22 @@ impl TestApp {
         }
     }
 
-    /// The stored version of an entry, or `None` when there is no such row,
-    /// read with the server's own query.
+    /// The stored version of an entry, or `None` when there is no such row
+    /// (an expired row that is not reclaimed yet counts as stored), read
+    /// with the server's own query.
     pub async fn entry_version(&self, user_id: &str, key: &str) -> Option<i64> {
         let mut conn = self.db().await;
-        datakeep::db::entries::find(&mut conn, parse_id(user_id), key.as_bytes(), false)
-            .await
-            .expect("reading an entry's version")
-            .map(|row| row.version)
+        let long_ago = chrono::DateTime::UNIX_EPOCH.naive_utc();
+        datakeep::db::entries::find(
+            &mut conn,
+            parse_id(user_id),
+            key.as_bytes(),
+            false,
+            long_ago,
+        )
+        .await
+        .expect("reading an entry's version")
+        .map(|row| row.version)
     }
 
     /// The bcrypt cost of an account's stored password hash.
