@@ -55,6 +55,27 @@ pub struct NewEntryRow<'a> {
     pub expires_at: Option<NaiveDateTime>,
 }
 
+impl<'a> NewEntryRow<'a> {
+    /// A new entry at version 1, created and updated `at`.
+    pub fn first_version(
+        owner: UserId,
+        key: &'a [u8],
+        value: &'a str,
+        at: NaiveDateTime,
+        expires_at: Option<NaiveDateTime>,
+    ) -> Self {
+        Self {
+            user_id: owner.0,
+            key,
+            value,
+            version: 1,
+            created_at: at,
+            updated_at: at,
+            expires_at,
+        }
+    }
+}
+
 /// Entries still alive at `now`: no expiry, or one still to come. From its
 /// expiry on an entry is as if absent, whether or not it was reclaimed yet.
 macro_rules! live_at {
@@ -144,6 +165,24 @@ pub async fn insert(conn: &mut DbConnection, row: &NewEntryRow<'_>) -> QueryResu
     conn.run(async |db| on_backend!(db, c => query.execute(c).await))
         .await
         .map(drop)
+}
+
+/// Inserts a new entry like [`insert`]; when its key is held by an entry
+/// that expired by the row's creation but is not reclaimed yet, frees the
+/// key and tries once more (only then: the common insert is one statement).
+pub async fn insert_freeing_expired(
+    conn: &mut DbConnection,
+    row: &NewEntryRow<'_>,
+) -> QueryResult<()> {
+    let inserted = insert(conn, row).await;
+    let clash = matches!(
+        inserted.as_ref().err().and_then(super::violation),
+        Some(super::Violation::Unique(super::UniqueIndex::EntryKey))
+    );
+    if clash && delete_expired(conn, UserId(row.user_id), row.key, row.created_at).await? == 1 {
+        return insert(conn, row).await;
+    }
+    inserted
 }
 
 /// Deletes the entry if it has expired by `now` (so that its key is free
@@ -267,30 +306,29 @@ pub async fn update_value(
     expires_at: Option<NaiveDateTime>,
     expected_version: Option<i64>,
 ) -> QueryResult<usize> {
+    let owner = owner.0;
     match expected_version {
         None => {
             let query = ReplaceValue::<false> {
-                owner: owner.0,
+                owner,
                 key,
                 value,
                 now,
                 expires_at,
                 expected_version: 0,
             };
-            conn.run(async |db| on_backend!(db, c => query.execute(c).await))
-                .await
+            query.execute_on(conn).await
         }
         Some(expected_version) => {
             let query = ReplaceValue::<true> {
-                owner: owner.0,
+                owner,
                 key,
                 value,
                 now,
                 expires_at,
                 expected_version,
             };
-            conn.run(async |db| on_backend!(db, c => query.execute(c).await))
-                .await
+            query.execute_on(conn).await
         }
     }
 }
@@ -313,6 +351,14 @@ struct ReplaceValue<'a, const CHECKED: bool> {
     expires_at: Option<NaiveDateTime>,
     /// Compared only when `CHECKED`.
     expected_version: i64,
+}
+
+impl<const CHECKED: bool> ReplaceValue<'_, CHECKED> {
+    /// Runs the statement; returns how many rows changed (0 or 1).
+    async fn execute_on(self, conn: &mut DbConnection) -> QueryResult<usize> {
+        conn.run(async |db| on_backend!(db, c => self.execute(c).await))
+            .await
+    }
 }
 
 /// One statement text per `CHECKED`, so one cache entry each (diesel's

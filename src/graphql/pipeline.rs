@@ -98,28 +98,27 @@ impl Executor {
         context: RequestContext,
         read_only: bool,
     ) -> Response {
+        let persisted =
+            (self.persisted).resolve(&client_request.query, client_request.persisted_query());
+        let remembered = match persisted {
+            Ok(remembered) => remembered,
+            Err(error) => return Response::from_errors(vec![server_error(error, Vec::new())]),
+        };
         let ClientRequest {
             query: own,
             operation_name,
             variables,
             ..
-        } = &client_request;
-        let remembered = match self
-            .persisted
-            .resolve(own, client_request.persisted_query())
-        {
-            Ok(remembered) => remembered,
-            Err(error) => return Response::from_errors(vec![server_error(error, Vec::new())]),
-        };
+        } = client_request;
         // The text runs from one of two places; neither is copied.
-        let query: &str = remembered.as_deref().unwrap_or(own);
+        let query: &str = remembered.as_deref().unwrap_or(&own);
         let cached = match self.document(query) {
             Ok(cached) => cached,
             Err(error) => return Response::from_errors(vec![error]),
         };
         let checked = check_document(
             &cached.document,
-            variables,
+            &variables,
             read_only,
             &self.limits,
             self.connections,
@@ -127,27 +126,33 @@ impl Executor {
         if let Err(error) = checked {
             return Response::from_errors(vec![error]);
         }
-        // async-graphql's request, built again for a second run.
-        let request = || {
-            let mut request = Request::new(String::new()).variables(variables.clone());
-            request.operation_name.clone_from(operation_name);
+        let request = |variables, operation_name| {
+            let mut request = Request::new(String::new()).variables(variables);
+            request.operation_name = operation_name;
             request
         };
         let mut response = if cached.validated && only_queries(&cached.document) {
+            // The variables are copied only here: a second run may need them.
+            let first = request(variables.clone(), operation_name.clone());
             let response = (self.revalidating_less)
-                .execute(parsed(request(), cached.document, context.clone()))
+                .execute(parsed(first, cached.document, context.clone()))
                 .await;
             match self.documents.get(query) {
                 Some(fresh) if !response.errors.iter().all(has_app_error) => {
+                    let again = request(variables, operation_name);
                     (self.schema)
-                        .execute(parsed(request(), fresh.document, context))
+                        .execute(parsed(again, fresh.document, context))
                         .await
                 }
                 _ => response,
             }
         } else {
             let response = (self.schema)
-                .execute(parsed(request(), cached.document, context))
+                .execute(parsed(
+                    request(variables, operation_name),
+                    cached.document,
+                    context,
+                ))
                 .await;
             // An error without a path may be validation's; anything else ran.
             if response.errors.iter().all(|error| !error.path.is_empty()) {

@@ -49,28 +49,18 @@ impl Service {
         value: &str,
         ttl_secs: Option<i64>,
     ) -> AppResult<Entry> {
-        validation::key(key)?;
-        validation::value(value, self.max_value_bytes)?;
-        let ttl_secs = validation::ttl(ttl_secs)?;
+        let ttl_secs = self.check_entry_write(key, value, ttl_secs)?;
         let created_at = now();
-        let row = db::entries::NewEntryRow {
-            user_id: user.0,
-            key: key.as_bytes(),
+        let expires_at = expiry(created_at, ttl_secs);
+        let row = db::entries::NewEntryRow::first_version(
+            user,
+            key.as_bytes(),
             value,
-            version: 1,
             created_at,
-            updated_at: created_at,
-            expires_at: expiry(created_at, ttl_secs),
-        };
+            expires_at,
+        );
         let mut conn = self.db.conn().await?;
-        let mut inserted = db::entries::insert(&mut conn, &row).await;
-        // The key may be held by an entry that has expired but is not
-        // reclaimed yet: free it and try once more.
-        if is_entry_key_clash(&inserted)
-            && db::entries::delete_expired(&mut conn, user, key.as_bytes(), created_at).await? == 1
-        {
-            inserted = db::entries::insert(&mut conn, &row).await;
-        }
+        let inserted = db::entries::insert_freeing_expired(&mut conn, &row).await;
         inserted.map_err(|err| match db::violation(&err) {
             Some(Violation::Unique(UniqueIndex::EntryKey)) => {
                 AppError::new(ErrorCode::KeyExists, "Data with this key already exists.")
@@ -84,7 +74,7 @@ impl Service {
             version: 1,
             created_at: created_at.and_utc(),
             updated_at: created_at.and_utc(),
-            expires_at: row.expires_at.map(|at| at.and_utc()),
+            expires_at: expires_at.map(|at| at.and_utc()),
         })
     }
 
@@ -102,9 +92,7 @@ impl Service {
         precondition: Precondition,
         ttl_secs: Option<i64>,
     ) -> AppResult<()> {
-        validation::key(key)?;
-        validation::value(value, self.max_value_bytes)?;
-        let ttl_secs = validation::ttl(ttl_secs)?;
+        let ttl_secs = self.check_entry_write(key, value, ttl_secs)?;
         let expected = precondition.version();
         let updated_at = now();
         let expires_at = expiry(updated_at, ttl_secs);
@@ -137,9 +125,7 @@ impl Service {
         expected: Option<i64>,
         ttl_secs: Option<i64>,
     ) -> AppResult<Entry> {
-        validation::key(key)?;
-        validation::value(value, self.max_value_bytes)?;
-        let ttl_secs = validation::ttl(ttl_secs)?;
+        let ttl_secs = self.check_entry_write(key, value, ttl_secs)?;
         let updated_at = now();
         let expires_at = expiry(updated_at, ttl_secs);
         let mut conn = self.db.conn().await?;
@@ -176,35 +162,20 @@ impl Service {
         expected: Option<i64>,
         ttl_secs: Option<i64>,
     ) -> AppResult<Entry> {
-        validation::key(key)?;
-        validation::value(value, self.max_value_bytes)?;
-        let ttl_secs = validation::ttl(ttl_secs)?;
+        let ttl_secs = self.check_entry_write(key, value, ttl_secs)?;
         let written_at = now();
-        let row = db::entries::NewEntryRow {
-            user_id: user.0,
-            key: key.as_bytes(),
+        let row = db::entries::NewEntryRow::first_version(
+            user,
+            key.as_bytes(),
             value,
-            version: 1,
-            created_at: written_at,
-            updated_at: written_at,
-            expires_at: expiry(written_at, ttl_secs),
-        };
+            written_at,
+            expiry(written_at, ttl_secs),
+        );
         let mut conn = self.db.conn().await?;
         conn.write_transaction(async |conn| {
             let unwritten = match expected {
                 None => db::entries::upsert(conn, &row).await.err(),
-                Some(0) => {
-                    let mut inserted = db::entries::insert(conn, &row).await;
-                    // An expired entry holds the key only until it is freed.
-                    if is_entry_key_clash(&inserted)
-                        && db::entries::delete_expired(conn, user, key.as_bytes(), written_at)
-                            .await?
-                            == 1
-                    {
-                        inserted = db::entries::insert(conn, &row).await;
-                    }
-                    inserted.err()
-                }
+                Some(0) => db::entries::insert_freeing_expired(conn, &row).await.err(),
                 Some(version) => {
                     let changed = db::entries::update_value(
                         conn,
@@ -273,15 +244,10 @@ impl Service {
                     written.push(None);
                     continue;
                 };
-                let row = db::entries::NewEntryRow {
-                    user_id: user.0,
-                    key,
-                    value,
-                    version: 1,
-                    created_at: written_at,
-                    updated_at: written_at,
-                    expires_at: expiry(written_at, *ttl_secs),
-                };
+                let expires_at = expiry(written_at, *ttl_secs);
+                let row = db::entries::NewEntryRow::first_version(
+                    user, key, value, written_at, expires_at,
+                );
                 db::entries::upsert(conn, &row)
                     .await
                     .map_err(|err| match db::violation(&err) {
@@ -342,6 +308,19 @@ impl Service {
 }
 
 impl Service {
+    /// The rules every write of a value shares: a valid key and value, and
+    /// a TTL in range if one is given (returned as given).
+    fn check_entry_write(
+        &self,
+        key: &str,
+        value: &str,
+        ttl_secs: Option<i64>,
+    ) -> AppResult<Option<i64>> {
+        validation::key(key)?;
+        validation::value(value, self.max_value_bytes)?;
+        validation::ttl(ttl_secs)
+    }
+
     /// Deletes expired entries in batches of [`RECLAIM_BATCH`], oldest
     /// expiry first, with a pause between batches and the connection given
     /// back each time, so that reclaiming never holds locks for long nor
@@ -397,12 +376,6 @@ fn expiry(at: NaiveDateTime, ttl_secs: Option<i64>) -> Option<NaiveDateTime> {
     } else {
         whole
     })
-}
-
-/// True when an insert failed on the entry's primary key.
-fn is_entry_key_clash(inserted: &Result<(), diesel::result::Error>) -> bool {
-    inserted.as_ref().err().and_then(db::violation)
-        == Some(Violation::Unique(UniqueIndex::EntryKey))
 }
 
 /// An entry's value and version (REST's GET, whose `ETag` is the version).
